@@ -1,0 +1,9 @@
+from rest_framework.routers import DefaultRouter
+
+from .views import AppointmentViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("appointments", AppointmentViewSet, basename="appointment")
+
+urlpatterns = router.urls

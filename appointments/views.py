@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import viewsets
+from rest_framework.serializers import BaseSerializer
+
+from core.api.schema import CONFLICT, NOT_FOUND, READ_ERRORS, VALIDATION_ERROR, WRITE_ERRORS
+
+from . import services
+from .filters import AppointmentFilter
+from .models import Appointment
+from .selectors import appointment_list
+from .serializers import AppointmentSerializer
+
+TAG = "Consultas"
+WRITE_RESPONSES = {**WRITE_ERRORS, 409: CONFLICT}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Listar consultas"),
+        description=_(
+            "Lista paginada, com filtros por profissional, dia ou instante exato, intervalo de "
+            "datas e ordenação."
+        ),
+        tags=[TAG],
+        responses={200: AppointmentSerializer(many=True), 400: VALIDATION_ERROR},
+    ),
+    create=extend_schema(
+        summary=_("Agendar consulta"),
+        description=_(
+            "Cria uma consulta. Datas sem fuso horário são lidas no horário de Brasília. "
+            "Um horário que se sobrepõe a outra consulta do mesmo profissional retorna 409."
+        ),
+        tags=[TAG],
+        responses={201: AppointmentSerializer, **WRITE_RESPONSES},
+    ),
+    retrieve=extend_schema(
+        summary=_("Detalhar consulta"),
+        tags=[TAG],
+        responses={200: AppointmentSerializer, **READ_ERRORS},
+    ),
+    update=extend_schema(
+        summary=_("Atualizar consulta (completa)"),
+        tags=[TAG],
+        responses={200: AppointmentSerializer, **WRITE_RESPONSES, **READ_ERRORS},
+    ),
+    partial_update=extend_schema(
+        summary=_("Atualizar consulta (parcial)"),
+        tags=[TAG],
+        responses={200: AppointmentSerializer, **WRITE_RESPONSES, **READ_ERRORS},
+    ),
+    destroy=extend_schema(
+        summary=_("Excluir consulta"), tags=[TAG], responses={204: None, 404: NOT_FOUND}
+    ),
+)
+class AppointmentViewSet(viewsets.ModelViewSet[Appointment]):
+    serializer_class = AppointmentSerializer
+    filterset_class = AppointmentFilter
+
+    def get_queryset(self) -> QuerySet[Appointment]:
+        return appointment_list()
+
+    def perform_create(self, serializer: BaseSerializer[Appointment]) -> None:
+        serializer.instance = services.appointment_create(**serializer.validated_data)
+
+    def perform_update(self, serializer: BaseSerializer[Appointment]) -> None:
+        assert serializer.instance is not None
+        serializer.instance = services.appointment_update(
+            appointment=serializer.instance, data=serializer.validated_data
+        )
+
+    def perform_destroy(self, instance: Appointment) -> None:
+        services.appointment_delete(appointment=instance)

@@ -1,0 +1,63 @@
+"""Project-wide pytest fixtures and the rules for tests that need real servers.
+
+Tests marked ``postgres`` / ``redis`` / ``e2e`` need real services. On a machine without them
+they are skipped with a reason; under ``CI=true`` a missing service is a failure instead.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _uses_postgres() -> bool:
+    return bool(settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql")
+
+
+def redis_url() -> str:
+    return os.environ.get("REDIS_URL", "")
+
+
+def _redis_answers() -> bool:
+    url = redis_url()
+    if not url:
+        return False
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), 1):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    missing: dict[str, str] = {}
+    if not _uses_postgres():
+        missing["postgres"] = "needs PostgreSQL (set DATABASE_URL)"
+    if not _redis_answers():
+        missing["redis"] = "needs Redis (set REDIS_URL to a running server)"
+    for item in items:
+        for marker, reason in missing.items():
+            if marker in item.keywords:
+                if IN_CI:
+                    item.add_marker(pytest.mark.usefixtures("_fail_missing_service_in_ci"))
+                else:
+                    item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture
+def _fail_missing_service_in_ci(request: pytest.FixtureRequest) -> None:
+    needed = [name for name in ("postgres", "redis") if name in request.keywords]
+    pytest.fail(f"CI=true but a service this test needs is not available: {needed}")
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()

@@ -1,0 +1,49 @@
+"""One error shape for the whole API.
+
+* 400 — ``{"<field>": ["…"], "non_field_errors": ["…"]}`` (a malformed body is reported under
+  ``non_field_errors``);
+* 401/403/404/405/406/409/415/429 — ``{"detail": "…"}``; a 409 also names the conflicting
+  field (``{"detail": "…", "date": ["…"]}``).
+
+Messages are pt-BR through Django's translation machinery.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from rest_framework import status
+from rest_framework.exceptions import NotFound, ParseError, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.exceptions import DomainError
+
+
+def domain_error_response(exc: DomainError) -> Response:
+    if exc.status_code == status.HTTP_400_BAD_REQUEST:
+        return Response({exc.field or "non_field_errors": [exc.message]}, status=exc.status_code)
+    data: dict[str, Any] = {"detail": exc.message}
+    if exc.field:
+        data[exc.field] = [exc.message]
+    return Response(data, status=exc.status_code)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        return domain_error_response(exc)
+    if isinstance(exc, ParseError):
+        # Malformed JSON is a client error about the body as a whole.
+        exc = ValidationError(
+            {"non_field_errors": [_("O corpo da requisição não é um JSON válido.")]}
+        )
+    elif isinstance(exc, Http404):
+        exc = NotFound()  # Django's message names the model, in English
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, ValidationError) and not isinstance(response.data, dict):
+        response.data = {"non_field_errors": response.data}
+    return response

@@ -1,0 +1,50 @@
+"""Reusable OpenAPI pieces: the error bodies every endpoint documents."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+DetailErrorSerializer = inline_serializer(
+    name="DetailError",
+    fields={"detail": serializers.CharField()},
+)
+
+ValidationErrorSerializer = inline_serializer(
+    name="ValidationError",
+    fields={
+        "non_field_errors": serializers.ListField(child=serializers.CharField(), required=False),
+    },
+)
+
+ConflictErrorSerializer = inline_serializer(
+    name="ConflictError",
+    fields={
+        "detail": serializers.CharField(),
+        "date": serializers.ListField(child=serializers.CharField(), required=False),
+    },
+)
+
+VALIDATION_ERROR = OpenApiResponse(
+    ValidationErrorSerializer,
+    description=_("Dados inválidos: cada campo com a sua lista de mensagens."),
+    examples=[
+        OpenApiExample(
+            "Campo obrigatório",
+            value={"preferred_name": ["Este campo é obrigatório."]},
+            response_only=True,
+        ),
+    ],
+)
+NOT_FOUND = OpenApiResponse(DetailErrorSerializer, description=_("Recurso não encontrado."))
+UNSUPPORTED_MEDIA = OpenApiResponse(
+    DetailErrorSerializer, description=_("Tipo de mídia não suportado (use application/json).")
+)
+CONFLICT = OpenApiResponse(
+    ConflictErrorSerializer,
+    description=_("Conflito de horário com outra consulta do mesmo profissional."),
+)
+
+READ_ERRORS = {404: NOT_FOUND}
+WRITE_ERRORS = {400: VALIDATION_ERROR, 415: UNSUPPORTED_MEDIA}

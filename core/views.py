@@ -1,0 +1,34 @@
+"""Project-level views: health check and JSON error pages for the API."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from django.views.defaults import page_not_found, server_error
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    """Liveness plus a round-trip to the database."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": _("Não encontrado.")}, status=404)
+    return page_not_found(request, exception)
+
+
+def internal_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": _("Erro interno do servidor.")}, status=500)
+    return server_error(request)

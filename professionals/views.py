@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import viewsets
+from rest_framework.serializers import BaseSerializer
+
+from core.api.schema import NOT_FOUND, READ_ERRORS, VALIDATION_ERROR, WRITE_ERRORS
+
+from . import services
+from .filters import ProfessionalFilter
+from .models import Professional
+from .serializers import ProfessionalSerializer
+
+TAG = "Profissionais"
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Listar profissionais"),
+        description=_("Lista paginada, com busca, filtro por profissão e ordenação."),
+        tags=[TAG],
+        responses={200: ProfessionalSerializer(many=True), 400: VALIDATION_ERROR},
+    ),
+    create=extend_schema(
+        summary=_("Cadastrar profissional"),
+        tags=[TAG],
+        responses={201: ProfessionalSerializer, **WRITE_ERRORS},
+    ),
+    retrieve=extend_schema(
+        summary=_("Detalhar profissional"),
+        tags=[TAG],
+        responses={200: ProfessionalSerializer, **READ_ERRORS},
+    ),
+    update=extend_schema(
+        summary=_("Atualizar profissional (completo)"),
+        tags=[TAG],
+        responses={200: ProfessionalSerializer, **WRITE_ERRORS, **READ_ERRORS},
+    ),
+    partial_update=extend_schema(
+        summary=_("Atualizar profissional (parcial)"),
+        tags=[TAG],
+        responses={200: ProfessionalSerializer, **WRITE_ERRORS, **READ_ERRORS},
+    ),
+    destroy=extend_schema(
+        summary=_("Excluir profissional"),
+        description=_("Exclui o profissional e, em cascata, as suas consultas."),
+        tags=[TAG],
+        responses={204: None, 404: NOT_FOUND},
+    ),
+)
+class ProfessionalViewSet(viewsets.ModelViewSet[Professional]):
+    serializer_class = ProfessionalSerializer
+    filterset_class = ProfessionalFilter
+
+    def get_queryset(self) -> QuerySet[Professional]:
+        return Professional.objects.order_by("preferred_name", "id")
+
+    def perform_create(self, serializer: BaseSerializer[Professional]) -> None:
+        serializer.instance = services.professional_create(**serializer.validated_data)
+
+    def perform_update(self, serializer: BaseSerializer[Professional]) -> None:
+        assert serializer.instance is not None
+        serializer.instance = services.professional_update(
+            professional=serializer.instance, data=serializer.validated_data
+        )
+
+    def perform_destroy(self, instance: Professional) -> None:
+        services.professional_delete(professional=instance)
