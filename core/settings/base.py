@@ -12,6 +12,7 @@ from .environment import BASE_DIR, env
 # Lets admin/viewset/serializer classes be subscripted with their model at run time.
 django_stubs_ext.monkeypatch()
 
+ENVIRONMENT = "base"
 SECRET_KEY = env.str("SECRET_KEY", default="")
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=[])

@@ -5,17 +5,16 @@ from __future__ import annotations
 from .base import *
 from .environment import BASE_DIR, database_or_fallback, env
 
+ENVIRONMENT = "development"
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-development-only-key-change-me")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "0.0.0.0"])  # noqa: S104 - runserver on all interfaces in dev
 
+SQLITE_PATH = env.str("SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3"))
 DATABASES = {
     "default": database_or_fallback(
-        {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": env.str("SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3")),
-        },
-        "the SQLite file db.sqlite3",
+        {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH},
+        f"the SQLite file {SQLITE_PATH}",
     )
 }
 

@@ -7,6 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 from .base import *
 from .environment import configured_database, env
 
+ENVIRONMENT = "production"
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")  # raises ImproperlyConfigured when missing
 if not SECRET_KEY:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .base import *
 from .environment import database_or_fallback, env
 
+ENVIRONMENT = "testing"
 DEBUG = False
 SECRET_KEY = env.str(
     "SECRET_KEY", default="testing-only-secret-key-not-for-production-use-0123456789"
