@@ -113,7 +113,7 @@ def seed_volume(
     professionals: int,
     appointments_per_professional: int,
     batch_size: int = 5_000,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> tuple[int, int]:
     """Insert ``professionals`` × ``appointments_per_professional`` rows; returns the counts.
 
@@ -151,7 +151,7 @@ def _insert_appointments(
     rows: Iterator[tuple[int, dt.datetime, dt.datetime]],
     *,
     batch_size: int,
-    progress: Callable[[int], None] | None,
+    progress: Callable[[int], object] | None,
 ) -> int:
     written = 0
     now = timezone.now()
@@ -177,7 +177,7 @@ def _copy_appointments(
     rows: Iterator[tuple[int, dt.datetime, dt.datetime]],
     *,
     batch_size: int,
-    progress: Callable[[int], None] | None,
+    progress: Callable[[int], object] | None,
 ) -> int:
     """PostgreSQL ``COPY``: an order of magnitude faster than INSERTs for millions of rows."""
     table = Appointment._meta.db_table

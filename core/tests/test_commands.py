@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import io
 import itertools
 
@@ -8,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django.fixtures import Settings
 
 from appointments.models import Appointment
 from core.seeding import DEMO_PROFESSIONALS, SLOTS_PER_DAY, seed_volume, slot_start
@@ -17,9 +18,9 @@ from professionals.models import Professional
 pytestmark = pytest.mark.django_db
 
 
-def run(*args: str, **kwargs: object) -> str:
+def run(*args: str) -> str:
     out = io.StringIO()
-    call_command(*args, stdout=out, stderr=io.StringIO(), **kwargs)
+    call_command(*args, stdout=out, stderr=io.StringIO())
     return out.getvalue()
 
 
@@ -60,7 +61,7 @@ def test_reset_db_asks_for_confirmation(monkeypatch: pytest.MonkeyPatch) -> None
     assert Professional.objects.filter(preferred_name="Fica").exists()
 
 
-def test_reset_db_refuses_production(settings: SettingsWrapper) -> None:
+def test_reset_db_refuses_production(settings: Settings) -> None:
     settings.ENVIRONMENT = "production"
     Professional.objects.create(
         preferred_name="Fica", profession="X", address="Y", contact="fica@example.com"
@@ -112,7 +113,7 @@ def test_slot_start_wraps_to_next_day_in_local_time() -> None:
     next_day = timezone.localtime(slot_start(SLOTS_PER_DAY, first_day=first_day))
     assert (first.hour, first.minute) == (8, 0)
     assert (last_of_day.hour, last_of_day.minute) == (17, 30)
-    assert next_day.date() == first_day + timezone.timedelta(days=1)
+    assert next_day.date() == first_day + dt.timedelta(days=1)
     assert (next_day.hour, next_day.minute) == (8, 0)
 
 
@@ -128,7 +129,7 @@ def test_ensure_superuser_is_idempotent(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_ensure_superuser_requires_password_outside_debug(
-    monkeypatch: pytest.MonkeyPatch, settings: SettingsWrapper
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
 ) -> None:
     monkeypatch.delenv("DJANGO_SUPERUSER_PASSWORD", raising=False)
     settings.DEBUG = False
