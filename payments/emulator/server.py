@@ -242,10 +242,11 @@ class EmulatorServer:
     def faults(self) -> Faults:
         return self.app.faults
 
-    def start(self) -> EmulatorServer:
+    def start(self, poll_interval: float = 0.25) -> EmulatorServer:
+        """Serve in a background thread; ``stop()`` may take up to ``poll_interval`` seconds."""
         self.app.dispatcher.start()
         self._thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+            target=self.httpd.serve_forever, kwargs={"poll_interval": poll_interval}, daemon=True
         )
         self._thread.start()
         logger.info("Asaas emulator listening on %s", self.url)

@@ -1,0 +1,37 @@
+"""``python manage.py run_asaas_emulator``: run the standalone Asaas v3 emulator.
+
+Same options as ``python -m payments.emulator``; defaults for the API key, webhook token and
+port come from the Django settings ``ASAAS_API_KEY``, ``ASAAS_WEBHOOK_TOKEN`` and
+``ASAAS_EMULATOR_PORT`` when they exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from payments.emulator.cli import add_arguments, config_from_options, run
+from payments.emulator.config import DEFAULT_API_KEY
+
+
+class Command(BaseCommand):
+    help = "Runs the Asaas API v3 emulator (HTTP server, in-memory state, webhook dispatcher)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_arguments(
+            parser,
+            {
+                "api_key": getattr(settings, "ASAAS_API_KEY", "") or DEFAULT_API_KEY,
+                "webhook_token": getattr(settings, "ASAAS_WEBHOOK_TOKEN", None) or None,
+                "port": int(getattr(settings, "ASAAS_EMULATOR_PORT", 8001)),
+            },
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            config = config_from_options(options)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        run(config)
