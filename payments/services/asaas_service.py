@@ -46,7 +46,7 @@ from payments.services.asaas.errors import (
     AsaasTimeoutError,
     AsaasValidationError,
 )
-from payments.services.asaas.payloads import decode_json, encode_json, scrub_payload
+from payments.services.asaas.payloads import decode_json, encode_json, scrub_payload, to_money
 from payments.services.asaas.transport import DEFAULT_TIMEOUT, DEFAULT_USER_AGENT
 from payments.services.asaas.types import (
     AsaasAccount,
@@ -96,4 +96,5 @@ __all__ = [
     "decode_json",
     "encode_json",
     "scrub_payload",
+    "to_money",
 ]
