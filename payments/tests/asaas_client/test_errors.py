@@ -269,3 +269,21 @@ def test_transport_errors_do_not_leak_the_url_or_chain_the_original_exception(
     assert "12345678909" not in str(caught.value)
     assert caught.value.__cause__ is None
     assert caught.value.__suppress_context__ is True
+
+
+def test_errors_survive_pickling_for_task_queues(
+    asaas: AsaasService, http: responses.RequestsMock
+) -> None:
+    import pickle
+
+    serve(http, "error_rate_limited")
+
+    with pytest.raises(AsaasRateLimitError) as caught:
+        _no_retry(asaas).payment_get(PAY)
+
+    restored = pickle.loads(pickle.dumps(caught.value))  # noqa: S301
+    assert type(restored) is AsaasRateLimitError
+    assert restored.reset_seconds == 2.0
+    assert restored.status_code == 429
+    assert restored.retryable is True
+    assert restored.exchange == caught.value.exchange

@@ -399,3 +399,19 @@ def test_ids_are_quoted_into_a_single_path_segment(
 def test_empty_ids_are_refused_before_any_request(asaas: AsaasService) -> None:
     with pytest.raises(ValueError, match="payment id"):
         asaas.payment_get("")
+
+
+def test_exchange_as_dict_writes_amounts_as_exact_strings(
+    asaas: AsaasService, http: responses.RequestsMock
+) -> None:
+    serve(http, "payment_create_pix_split")
+
+    payment = _create_pix(asaas)
+
+    assert payment.exchange is not None
+    stored = payment.exchange.as_dict()
+    assert stored["request"]["body"]["value"] == "100.00"
+    assert stored["request"]["body"]["split"][0]["fixedValue"] == "70.00"
+    assert stored["response"]["body"]["netValue"] == "98.01"
+    assert stored["response"]["status"] == 200
+    assert payment.raw["netValue"] == Decimal("98.01")
