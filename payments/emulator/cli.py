@@ -119,7 +119,10 @@ def run(config: EmulatorConfig) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m payments.emulator", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m payments.emulator",
+        description="Asaas API v3 emulator: HTTP server, in-memory state, webhook dispatcher.",
+    )
     add_arguments(parser)
     options = vars(parser.parse_args(argv))
     try:

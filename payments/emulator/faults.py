@@ -5,7 +5,7 @@ JSON shape (every key optional on POST; GET returns all of them)::
     {"error_rate": 0.0,                  # probability of a 500 before the operation runs
      "latency_ms": 0,                    # added to every API call
      "hang_after_create_seconds": 0.0,   # POST /v3/payments|customers: commit, then sleep
-     "rate_limit": {"limit": 5, "window_seconds": 60} | null,
+     "rate_limit": {"limit": 5, "window_seconds": 60} | null,   # fixed window per account
      "fail_next": 0,                     # the next N API calls answer 500
      "duplicate_webhooks": false,        # deliver each event twice (same event id)
      "reorder_webhooks": false}          # deliver queued events newest first

@@ -7,8 +7,6 @@ from decimal import Decimal
 
 from .common import Json, JsonObject, to_decimal
 
-RELATIONAL_KEYS = ("subscription", "installment")  # omitted when null, as real Asaas does
-
 
 def _dec(value: Json) -> Decimal:
     result = to_decimal(value)

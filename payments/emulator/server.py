@@ -203,6 +203,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Silenced: the stdlib line carries the query string (CPF/CNPJ, names); see _serve."""
+
     def log_message(self, format: str, *args: object) -> None:
         logger.debug("http: " + format, *args)
 
