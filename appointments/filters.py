@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import re
 import datetime as dt
+import re
 from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
-from .models import Appointment
+from core.documents import only_digits
+
+from .models import Appointment, Patient
 
 # In a query string an unescaped "+" arrives as a space: "...T14:00:00 03:00".
 _SPACE_OFFSET = re.compile(r"^(.+[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
@@ -119,3 +121,30 @@ class AppointmentFilter(django_filters.FilterSet):
         if isinstance(value, dt.datetime):
             return queryset.filter(date__lte=value)
         return queryset.filter(date__lt=day_bounds(value)[1])
+
+
+class PatientFilter(django_filters.FilterSet):
+    search = django_filters.CharFilter(
+        method="filter_search",
+        label=_("Busca por nome ou e-mail (contém) ou CPF (exato, com ou sem pontuação)."),
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(("name", "name"), ("created_at", "created_at")),
+        label=_("Ordenação: name, -name, created_at, -created_at."),
+    )
+
+    class Meta:
+        model = Patient
+        fields = ["search"]
+
+    def filter_search(
+        self, queryset: QuerySet[Patient], name: str, value: str
+    ) -> QuerySet[Patient]:
+        value = value.strip()
+        if not value:
+            return queryset
+        condition = Q(name__icontains=value) | Q(email__icontains=value)
+        digits = only_digits(value)
+        if len(digits) == 11:
+            condition |= Q(cpf=digits)
+        return queryset.filter(condition)

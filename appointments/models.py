@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.postgres.fields import RangeBoundary, RangeOperators
@@ -10,11 +11,56 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.db import PostgresExclusionConstraint, TsTzRange
+from core.documents import validate_cpf
 from professionals.models import Professional
 
 MIN_DURATION_MINUTES = 5
 MAX_DURATION_MINUTES = 480
 DEFAULT_DURATION_MINUTES = 30
+MAX_TOTAL_AMOUNT = Decimal("999999.99")
+
+
+class PaymentStatus(models.TextChoices):
+    """Where the appointment's charge stands. See payments/services/transitions.py."""
+
+    NOT_BILLED = "NOT_BILLED", _("Sem cobrança")
+    PENDING = "PENDING", _("Aguardando criação da cobrança")
+    PROCESSING = "PROCESSING", _("Aguardando pagamento")
+    PAID = "PAID", _("Pago")
+    CANCELED = "CANCELED", _("Cancelado")
+    REFUNDED = "REFUNDED", _("Reembolsado")
+    FAILED = "FAILED", _("Falhou")
+
+
+#: Statuses that no longer hold the time slot.
+SLOT_FREEING_STATUSES = (PaymentStatus.CANCELED, PaymentStatus.REFUNDED)
+
+
+class PaymentMethod(models.TextChoices):
+    PIX = "PIX", _("Pix")
+    BOLETO = "BOLETO", _("Boleto")
+    CREDIT_CARD = "CREDIT_CARD", _("Cartão de crédito")
+    UNDEFINED = "UNDEFINED", _("À escolha do paciente")
+
+
+class Patient(models.Model):
+    """The payer of an appointment (the Asaas ``customer``)."""
+
+    name = models.CharField(_("nome"), max_length=255)
+    cpf = models.CharField(_("CPF"), max_length=11, unique=True, validators=[validate_cpf])
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("celular"), max_length=20, blank=True)
+    asaas_customer_id = models.CharField(_("cliente Asaas"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("atualizado em"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("paciente")
+        verbose_name_plural = _("pacientes")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Appointment(models.Model):
@@ -36,6 +82,46 @@ class Appointment(models.Model):
         on_delete=models.CASCADE,
         related_name="appointments",
     )
+
+    # Billing. An appointment without total_amount is not billed (status NOT_BILLED).
+    patient = models.ForeignKey(
+        Patient,
+        verbose_name=_("paciente"),
+        on_delete=models.PROTECT,
+        related_name="appointments",
+        null=True,
+        blank=True,
+    )
+    status = models.CharField(
+        _("status do pagamento"),
+        max_length=12,
+        choices=PaymentStatus.choices,
+        default=PaymentStatus.NOT_BILLED,
+    )
+    total_amount = models.DecimalField(
+        _("valor total"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    platform_amount = models.DecimalField(
+        _("valor da plataforma"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    professional_amount = models.DecimalField(
+        _("valor do profissional"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    refunded_amount = models.DecimalField(
+        _("valor reembolsado"), max_digits=10, decimal_places=2, default=Decimal("0.00")
+    )
+    payment_method = models.CharField(
+        _("forma de pagamento"), max_length=12, choices=PaymentMethod.choices, blank=True
+    )
+    due_date = models.DateField(_("vencimento"), null=True, blank=True)
+    asaas_payment_id = models.CharField(
+        _("cobrança Asaas"), max_length=64, unique=True, null=True, blank=True
+    )
+    asaas_invoice_url = models.URLField(_("link da fatura"), max_length=500, blank=True)
+    paid_at = models.DateTimeField(_("pago em"), null=True, blank=True)
+    payment_attempts = models.PositiveIntegerField(_("tentativas de cobrança"), default=0)
+    last_payment_error = models.TextField(_("último erro de cobrança"), blank=True)
+
     created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
     updated_at = models.DateTimeField(_("atualizado em"), auto_now=True)
 
@@ -47,6 +133,9 @@ class Appointment(models.Model):
             models.Index(fields=["professional", "date"], name="appointment_prof_date_idx"),
             models.Index(fields=["date"], name="appointment_date_idx"),
             models.Index(fields=["created_at"], name="appointment_created_idx"),
+            models.Index(fields=["status", "created_at"], name="appointment_status_created_idx"),
+            models.Index(fields=["professional", "status"], name="appointment_prof_status_idx"),
+            models.Index(fields=["due_date"], name="appointment_due_date_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -57,8 +146,23 @@ class Appointment(models.Model):
             models.CheckConstraint(
                 condition=models.Q(end__gt=models.F("date")), name="appointment_end_after_start"
             ),
+            models.CheckConstraint(
+                condition=models.Q(total_amount__isnull=True)
+                | (models.Q(total_amount__gt=0) & models.Q(total_amount__lte=MAX_TOTAL_AMOUNT)),
+                name="appointment_total_amount_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(total_amount__isnull=True)
+                | models.Q(platform_amount__isnull=True)
+                | models.Q(
+                    total_amount=models.F("platform_amount") + models.F("professional_amount")
+                ),
+                name="appointment_split_sums_to_total",
+            ),
             PostgresExclusionConstraint(
                 name="appointment_no_overlap",
+                # Cancelled and refunded appointments give their slot back.
+                condition=~models.Q(status__in=SLOT_FREEING_STATUSES),
                 expressions=[
                     (TsTzRange("date", "end", RangeBoundary()), RangeOperators.OVERLAPS),
                     ("professional", RangeOperators.EQUAL),

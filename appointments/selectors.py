@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from .models import Appointment
+from .models import SLOT_FREEING_STATUSES, Appointment
 
 
 def appointment_overlapping(
@@ -15,11 +15,11 @@ def appointment_overlapping(
     """Appointments of the professional whose ``[date, end)`` intersects ``[start, end)``."""
     queryset = Appointment.objects.filter(
         professional_id=professional_id, date__lt=end, end__gt=start
-    )
+    ).exclude(status__in=SLOT_FREEING_STATUSES)
     if exclude_id is not None:
         queryset = queryset.exclude(pk=exclude_id)
     return queryset
 
 
 def appointment_list() -> QuerySet[Appointment]:
-    return Appointment.objects.select_related("professional").order_by("date", "id")
+    return Appointment.objects.select_related("professional", "patient").order_by("date", "id")

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
+from core.documents import mask_cpf, only_digits
 from professionals.serializers import ProfessionalSummarySerializer
 
-from .models import Appointment
+from .models import MAX_TOTAL_AMOUNT, Appointment, Patient
 
 README_APPOINTMENT = {"date": "2025-07-15T14:30:00-03:00", "professional": 1}
 
@@ -23,6 +28,15 @@ README_APPOINTMENT = {"date": "2025-07-15T14:30:00-03:00", "professional": 1}
 )
 class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
     professional_data = ProfessionalSummarySerializer(source="professional", read_only=True)
+    total_amount = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=MAX_TOTAL_AMOUNT,
+        required=False,
+        allow_null=True,
+        help_text=_("Valor a cobrar do paciente. Sem valor, a consulta não é cobrada."),
+    )
 
     class Meta:
         model = Appointment
@@ -33,7 +47,81 @@ class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
             "end",
             "professional",
             "professional_data",
+            "patient",
+            "status",
+            "total_amount",
+            "platform_amount",
+            "professional_amount",
+            "refunded_amount",
+            "payment_method",
+            "due_date",
+            "asaas_payment_id",
+            "asaas_invoice_url",
+            "paid_at",
+            "payment_attempts",
+            "last_payment_error",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "end", "created_at", "updated_at"]
+        read_only_fields = [
+            "id",
+            "end",
+            "status",
+            "platform_amount",
+            "professional_amount",
+            "refunded_amount",
+            "asaas_payment_id",
+            "asaas_invoice_url",
+            "paid_at",
+            "payment_attempts",
+            "last_payment_error",
+            "created_at",
+            "updated_at",
+        ]
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Paciente",
+            value={
+                "name": "João Pereira",
+                "cpf": "529.982.247-25",
+                "email": "joao.pereira@email.com",
+                "phone": "(11) 91234-5678",
+            },
+            request_only=True,
+        )
+    ]
+)
+class PatientSerializer(serializers.ModelSerializer[Patient]):
+    """CPF is accepted with or without punctuation and stored as digits."""
+
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            "name",
+            "cpf",
+            "email",
+            "phone",
+            "asaas_customer_id",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "asaas_customer_id", "created_at", "updated_at"]
+        extra_kwargs = {"cpf": {"max_length": 14}}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("cpf"), str):
+            data = {**data, "cpf": only_digits(data["cpf"]) or data["cpf"]}
+        return super().to_internal_value(data)
+
+
+class PatientListSerializer(PatientSerializer):
+    """Lists show the CPF masked (``***.456.789-**``); the detail view shows it whole."""
+
+    def to_representation(self, instance: Patient) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["cpf"] = mask_cpf(instance.cpf)
+        return data

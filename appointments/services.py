@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from core.exceptions import ConflictError
 from professionals.models import Professional
 
-from .models import DEFAULT_DURATION_MINUTES, Appointment
+from .billing import appointment_billing_guard, appointment_billing_prepare
+from .models import DEFAULT_DURATION_MINUTES, SLOT_FREEING_STATUSES, Appointment
 from .selectors import appointment_overlapping
 
 OVERLAP_CONSTRAINT = "appointment_no_overlap"
@@ -38,6 +39,8 @@ def _conflict(*, start: datetime, end: datetime) -> ConflictError:
 
 
 def _ensure_free(*, appointment: Appointment) -> None:
+    if appointment.status in SLOT_FREEING_STATUSES:
+        return
     clash = (
         appointment_overlapping(
             professional_id=appointment.professional_id,
@@ -78,13 +81,17 @@ def appointment_create(
     appointment = Appointment(
         professional=professional, date=date, duration_minutes=duration_minutes, **extra
     )
+    appointment_billing_prepare(appointment=appointment)
     return _save_checked(appointment=appointment)
 
 
 @transaction.atomic
 def appointment_update(*, appointment: Appointment, data: dict[str, Any]) -> Appointment:
+    changed = {field for field, value in data.items() if getattr(appointment, field) != value}
+    appointment_billing_guard(appointment=appointment, changed=changed)
     for field, value in data.items():
         setattr(appointment, field, value)
+    appointment_billing_prepare(appointment=appointment)
     return _save_checked(appointment=appointment)
 
 

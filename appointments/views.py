@@ -6,13 +6,20 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.serializers import BaseSerializer
 
-from core.api.schema import CONFLICT, NOT_FOUND, READ_ERRORS, VALIDATION_ERROR, WRITE_ERRORS
+from core.api.schema import (
+    CONFLICT,
+    NOT_FOUND,
+    PROTECTED,
+    READ_ERRORS,
+    VALIDATION_ERROR,
+    WRITE_ERRORS,
+)
 
 from . import services
-from .filters import AppointmentFilter
-from .models import Appointment
+from .filters import AppointmentFilter, PatientFilter
+from .models import Appointment, Patient
 from .selectors import appointment_list
-from .serializers import AppointmentSerializer
+from .serializers import AppointmentSerializer, PatientListSerializer, PatientSerializer
 
 TAG = "Consultas"
 WRITE_RESPONSES = {**WRITE_ERRORS, 409: CONFLICT}
@@ -53,7 +60,10 @@ WRITE_RESPONSES = {**WRITE_ERRORS, 409: CONFLICT}
         responses={200: AppointmentSerializer, **WRITE_RESPONSES, **READ_ERRORS},
     ),
     destroy=extend_schema(
-        summary=_("Excluir consulta"), tags=[TAG], responses={204: None, 404: NOT_FOUND}
+        summary=_("Excluir consulta"),
+        description=_("Recusado com 409 quando a consulta tem histórico de pagamento."),
+        tags=[TAG],
+        responses={204: None, 404: NOT_FOUND, 409: PROTECTED},
     ),
 )
 class AppointmentViewSet(viewsets.ModelViewSet[Appointment]):
@@ -74,3 +84,52 @@ class AppointmentViewSet(viewsets.ModelViewSet[Appointment]):
 
     def perform_destroy(self, instance: Appointment) -> None:
         services.appointment_delete(appointment=instance)
+
+
+PATIENT_TAG = "Pacientes"
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Listar pacientes"),
+        description=_("Lista paginada com busca; o CPF aparece mascarado na listagem."),
+        tags=[PATIENT_TAG],
+        responses={200: PatientListSerializer(many=True), 400: VALIDATION_ERROR},
+    ),
+    create=extend_schema(
+        summary=_("Cadastrar paciente"),
+        tags=[PATIENT_TAG],
+        responses={201: PatientSerializer, **WRITE_ERRORS},
+    ),
+    retrieve=extend_schema(
+        summary=_("Detalhar paciente"),
+        tags=[PATIENT_TAG],
+        responses={200: PatientSerializer, **READ_ERRORS},
+    ),
+    update=extend_schema(
+        summary=_("Atualizar paciente (completo)"),
+        tags=[PATIENT_TAG],
+        responses={200: PatientSerializer, **WRITE_ERRORS, **READ_ERRORS},
+    ),
+    partial_update=extend_schema(
+        summary=_("Atualizar paciente (parcial)"),
+        tags=[PATIENT_TAG],
+        responses={200: PatientSerializer, **WRITE_ERRORS, **READ_ERRORS},
+    ),
+    destroy=extend_schema(
+        summary=_("Excluir paciente"),
+        description=_(
+            "Recusado com 409 quando o paciente tem consultas ou histórico de pagamento."
+        ),
+        tags=[PATIENT_TAG],
+        responses={204: None, 404: NOT_FOUND, 409: PROTECTED},
+    ),
+)
+class PatientViewSet(viewsets.ModelViewSet[Patient]):
+    filterset_class = PatientFilter
+
+    def get_queryset(self) -> QuerySet[Patient]:
+        return Patient.objects.order_by("name", "id")
+
+    def get_serializer_class(self) -> type[PatientSerializer]:
+        return PatientListSerializer if self.action == "list" else PatientSerializer

@@ -7,6 +7,7 @@ from . import views
 api_patterns: list[URLPattern | URLResolver] = [
     path("", include("professionals.urls")),
     path("", include("appointments.urls")),
+    path("", include("payments.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

@@ -1,9 +1,27 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.documents import validate_cpf_cnpj
+
 from .validators import validate_contact
+
+
+class IntegrationStatus(models.TextChoices):
+    PENDING = "PENDING", _("Pendente")
+    ACTIVE = "ACTIVE", _("Ativo")
+    ERROR = "ERROR", _("Erro")
+    SUSPENDED = "SUSPENDED", _("Suspenso")
+
+
+def default_split_percentage() -> Decimal:
+    from django.conf import settings
+
+    return Decimal(settings.DEFAULT_SPLIT_PERCENTAGE).quantize(Decimal("0.01"))
 
 
 class Professional(models.Model):
@@ -13,6 +31,44 @@ class Professional(models.Model):
     profession = models.CharField(_("profissão"), max_length=100)
     address = models.TextField(_("endereço"))
     contact = models.CharField(_("contato"), max_length=255, validators=[validate_contact])
+
+    # Payment data (Asaas). All optional: a professional without it is bookable but not
+    # chargeable until onboarding gives them a wallet (integration_status ACTIVE).
+    email = models.EmailField(_("e-mail"), max_length=254, unique=True, null=True, blank=True)
+    phone = models.CharField(_("celular"), max_length=20, blank=True)
+    cpf_cnpj = models.CharField(
+        _("CPF/CNPJ"), max_length=14, blank=True, validators=[validate_cpf_cnpj]
+    )
+    income_value = models.DecimalField(
+        _("renda/faturamento mensal"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    address_number = models.CharField(_("número"), max_length=20, blank=True)
+    province = models.CharField(_("bairro"), max_length=100, blank=True)
+    postal_code = models.CharField(_("CEP"), max_length=8, blank=True)
+    split_percentage = models.DecimalField(
+        _("percentual do profissional"),
+        max_digits=5,
+        decimal_places=2,
+        default=default_split_percentage,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    asaas_account_id = models.CharField(_("conta Asaas"), max_length=64, blank=True)
+    asaas_wallet_id = models.CharField(_("carteira Asaas"), max_length=64, blank=True)
+    integration_status = models.CharField(
+        _("status da integração"),
+        max_length=10,
+        choices=IntegrationStatus.choices,
+        default=IntegrationStatus.PENDING,
+    )
+    integration_error = models.TextField(_("erro da integração"), blank=True)
+    asaas_created_at = models.DateTimeField(_("criado no Asaas em"), null=True, blank=True)
+    asaas_updated_at = models.DateTimeField(_("sincronizado com o Asaas em"), null=True, blank=True)
+
     created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
     updated_at = models.DateTimeField(_("atualizado em"), auto_now=True)
 
@@ -23,7 +79,18 @@ class Professional(models.Model):
         indexes = [
             models.Index(fields=["profession"], name="professional_profession_idx"),
             models.Index(fields=["created_at"], name="professional_created_idx"),
+            models.Index(fields=["integration_status"], name="professional_integration_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(split_percentage__gte=0) & models.Q(split_percentage__lte=100),
+                name="professional_split_percentage_range",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.preferred_name} ({self.profession})"
+
+    @property
+    def is_chargeable(self) -> bool:
+        return self.integration_status == IntegrationStatus.ACTIVE and bool(self.asaas_wallet_id)

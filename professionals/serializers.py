@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
+
+from core.documents import only_digits
 
 from .models import Professional
 
@@ -25,10 +29,49 @@ class ProfessionalSerializer(serializers.ModelSerializer[Professional]):
             "profession",
             "address",
             "contact",
+            "email",
+            "phone",
+            "cpf_cnpj",
+            "income_value",
+            "address_number",
+            "province",
+            "postal_code",
+            "split_percentage",
+            "asaas_wallet_id",
+            "asaas_account_id",
+            "integration_status",
+            "integration_error",
+            "asaas_created_at",
+            "asaas_updated_at",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "created_at", "updated_at"]
+        read_only_fields = [
+            "id",
+            "asaas_account_id",
+            "integration_status",
+            "integration_error",
+            "asaas_created_at",
+            "asaas_updated_at",
+            "created_at",
+            "updated_at",
+        ]
+        extra_kwargs = {
+            "cpf_cnpj": {"max_length": 18},
+            "postal_code": {"max_length": 9},
+        }
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = {
+                **data,
+                **{
+                    key: only_digits(data[key]) or data[key]
+                    for key in ("cpf_cnpj", "postal_code")
+                    if isinstance(data.get(key), str)
+                },
+            }
+        return super().to_internal_value(data)
 
 
 class ProfessionalSummarySerializer(serializers.ModelSerializer[Professional]):

@@ -6,25 +6,66 @@ from typing import Any
 
 from django.db import transaction
 
-from .models import Professional
+from .models import IntegrationStatus, Professional
 
-PROFESSIONAL_FIELDS = ("preferred_name", "profession", "address", "contact")
+#: Fields a client may set (everything else is owned by the server).
+PROFESSIONAL_FIELDS = (
+    "preferred_name",
+    "profession",
+    "address",
+    "contact",
+    "email",
+    "phone",
+    "cpf_cnpj",
+    "income_value",
+    "address_number",
+    "province",
+    "postal_code",
+    "split_percentage",
+    "asaas_wallet_id",
+)
+#: Changing these re-runs the Asaas onboarding of a professional not yet ACTIVE.
+ONBOARDING_FIELDS = frozenset(
+    {
+        "email",
+        "phone",
+        "cpf_cnpj",
+        "income_value",
+        "address",
+        "address_number",
+        "province",
+        "postal_code",
+        "asaas_wallet_id",
+    }
+)
 
 
 @transaction.atomic
-def professional_create(
-    *, preferred_name: str, profession: str, address: str, contact: str
-) -> Professional:
-    return Professional.objects.create(
-        preferred_name=preferred_name, profession=profession, address=address, contact=contact
-    )
+def professional_create(**data: Any) -> Professional:
+    fields = {field: data[field] for field in PROFESSIONAL_FIELDS if field in data}
+    if not fields.get("email"):
+        fields["email"] = None  # unique, so "no e-mail" is NULL rather than ""
+    return Professional.objects.create(**fields)
 
 
 @transaction.atomic
 def professional_update(*, professional: Professional, data: dict[str, Any]) -> Professional:
-    changed = [field for field in PROFESSIONAL_FIELDS if field in data]
+    changed = [
+        field
+        for field in PROFESSIONAL_FIELDS
+        if field in data and getattr(professional, field) != data[field]
+    ]
     for field in changed:
         setattr(professional, field, data[field])
+    if professional.email == "":
+        professional.email = None
+    if set(changed) & ONBOARDING_FIELDS and professional.integration_status in {
+        IntegrationStatus.PENDING,
+        IntegrationStatus.ERROR,
+    }:
+        professional.integration_status = IntegrationStatus.PENDING
+        professional.integration_error = ""
+        changed += ["integration_status", "integration_error"]
     if changed:
         professional.save(update_fields=[*changed, "updated_at"])
     return professional
@@ -32,5 +73,6 @@ def professional_update(*, professional: Professional, data: dict[str, Any]) -> 
 
 @transaction.atomic
 def professional_delete(*, professional: Professional) -> None:
-    """Delete the professional; their appointments go with them (cascade)."""
+    """Delete the professional; their appointments go with them (cascade), unless payment
+    history protects them (then Django raises ProtectedError → 409)."""
     professional.delete()

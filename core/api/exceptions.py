@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
@@ -34,6 +35,15 @@ def domain_error_response(exc: DomainError) -> Response:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         return domain_error_response(exc)
+    if isinstance(exc, ProtectedError | RestrictedError):
+        return Response(
+            {
+                "detail": _(
+                    "Não é possível excluir: há histórico de consultas ou pagamentos ligado."
+                )
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
     if isinstance(exc, ParseError):
         # Malformed JSON is a client error about the body as a whole.
         exc = ValidationError(

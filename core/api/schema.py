@@ -46,5 +46,10 @@ CONFLICT = OpenApiResponse(
     description=_("Conflito de horário com outra consulta do mesmo profissional."),
 )
 
+PROTECTED = OpenApiResponse(
+    DetailErrorSerializer,
+    description=_("Recusado: o registro tem histórico que precisa ser preservado."),
+)
+
 READ_ERRORS = {404: NOT_FOUND}
 WRITE_ERRORS = {400: VALIDATION_ERROR, 415: UNSUPPORTED_MEDIA}

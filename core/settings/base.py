@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import django_stubs_ext
 from django.utils.translation import gettext_lazy as _
 
-from .environment import BASE_DIR, env
+from .environment import BASE_DIR, env, raw_str
 
 # Lets admin/viewset/serializer classes be subscripted with their model at run time.
 django_stubs_ext.monkeypatch()
@@ -33,6 +34,7 @@ INSTALLED_APPS = [
     "core",
     "professionals",
     "appointments",
+    "payments",
 ]
 
 MIDDLEWARE = [
@@ -142,3 +144,63 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Medical API <no-reply@medical-api.local>"
 )
+
+# --- Celery -----------------------------------------------------------------------------------
+# Redis when REDIS_URL is set; otherwise kombu's filesystem transport, which needs no server but
+# still runs a real worker process (eager mode is never the default).
+REDIS_URL = env.str("REDIS_URL", default="")
+CELERY_QUEUE_DIR = Path(env.str("CELERY_QUEUE_DIR", default=str(BASE_DIR / "var" / "celery")))
+CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
+    # Longer than any retry countdown (retry_backoff_max below), so no task is redelivered twice.
+    {"visibility_timeout": 2 * 60 * 60}
+    if REDIS_URL
+    else {
+        "data_folder_in": str(CELERY_QUEUE_DIR / "queue"),
+        "data_folder_out": str(CELERY_QUEUE_DIR / "queue"),
+        "control_folder": str(CELERY_QUEUE_DIR / "control"),
+        "store_processed": False,
+    }
+)
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 120
+CELERY_TASK_SOFT_TIME_LIMIT = 90
+CELERY_TASK_DEFAULT_RETRY_DELAY = 5
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_QUEUE_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "sweep-unsubmitted-charges": {
+        "task": "payments.tasks.sweep_unsubmitted_charges_task",
+        "schedule": env.float("PAYMENT_SWEEP_INTERVAL_SECONDS", default=120.0),
+    },
+    "sync-stale-charges": {
+        "task": "payments.tasks.sync_stale_charges_task",
+        "schedule": env.float("PAYMENT_SYNC_INTERVAL_SECONDS", default=3600.0),
+    },
+    "replay-failed-webhooks": {
+        "task": "payments.tasks.replay_failed_webhooks_task",
+        "schedule": env.float("WEBHOOK_REPLAY_INTERVAL_SECONDS", default=900.0),
+    },
+}
+
+# --- Asaas ------------------------------------------------------------------------------------
+ASAAS_API_URL = env.str("ASAAS_API_URL", default="http://127.0.0.1:8001/v3")
+ASAAS_API_KEY = raw_str("ASAAS_API_KEY")
+ASAAS_WEBHOOK_TOKEN = raw_str("ASAAS_WEBHOOK_TOKEN")
+ASAAS_TIMEOUT = env.float("ASAAS_TIMEOUT", default=10.0)
+ASAAS_USER_AGENT = env.str("ASAAS_USER_AGENT", default="MedicalAPI/1.0")
+ASAAS_EMULATOR_PORT = env.int("ASAAS_EMULATOR_PORT", default=8001)
+# Charges whose creation failed this many times become FAILED instead of being retried again.
+PAYMENT_MAX_ATTEMPTS = env.int("PAYMENT_MAX_ATTEMPTS", default=8)
+# Charges still unpaid after this many hours are re-read from Asaas by the periodic sync.
+PAYMENT_SYNC_AFTER_HOURS = env.int("PAYMENT_SYNC_AFTER_HOURS", default=24)
+# Appointments left PENDING (charge never created) for this long are re-enqueued by the sweeper.
+PAYMENT_SWEEP_AFTER_SECONDS = env.int("PAYMENT_SWEEP_AFTER_SECONDS", default=120)

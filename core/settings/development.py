@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .base import *
-from .environment import BASE_DIR, database_or_fallback, env
+from .environment import BASE_DIR, database_or_fallback, env, raw_str
 
 ENVIRONMENT = "development"
 DEBUG = env.bool("DEBUG", default=True)
@@ -20,3 +20,9 @@ DATABASES = {
 
 # WhiteNoise serves collected files in production only; runserver serves them here.
 MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise.")]
+
+# The local stack talks to the Asaas emulator (python manage.py run_asaas_emulator) by default.
+ASAAS_API_KEY = raw_str("ASAAS_API_KEY", "$aact_hmlg_emulator_root_key")
+ASAAS_WEBHOOK_TOKEN = raw_str(
+    "ASAAS_WEBHOOK_TOKEN", "development-webhook-token-change-me-0123456789"
+)

@@ -57,3 +57,9 @@ def database_or_fallback(fallback: dict[str, Any], description: str) -> dict[str
         os.environ[_DB_NOTICE_FLAG] = "1"
         sys.stderr.write(f"[medical-api] No DATABASE_URL or DB_NAME set: using {description}.\n")
     return fallback
+
+
+def raw_str(name: str, default: str = "") -> str:
+    """A variable read verbatim. django-environ treats a leading ``$`` as a reference to
+    another variable, but Asaas API keys really start with ``$`` (``$aact_...``)."""
+    return os.environ.get(name, default)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .base import *
-from .environment import database_or_fallback, env
+from .environment import database_or_fallback, env, raw_str
 
 ENVIRONMENT = "testing"
 DEBUG = False
@@ -24,3 +24,10 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 # WhiteNoise serves collected files in production only; runserver serves them here.
 MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise.")]
+
+# Tests publish to Redis when one is configured (the end-to-end tests run a real worker on it);
+# otherwise to an in-memory broker nobody consumes (unit tests call tasks directly).
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+ASAAS_API_KEY = raw_str("ASAAS_API_KEY", "$aact_hmlg_emulator_root_key")
+ASAAS_WEBHOOK_TOKEN = raw_str("ASAAS_WEBHOOK_TOKEN", "testing-webhook-token-0123456789abcdef")

@@ -1,0 +1,26 @@
+"""The Celery application.
+
+Worker: ``celery -A core worker``; scheduler: ``celery -A core beat``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings.development")
+
+app = Celery("core")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _prepare_filesystem_broker(sender: Celery, **kwargs: object) -> None:
+    """The filesystem transport needs its folders to exist before anyone publishes."""
+    options = sender.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "control_folder"):
+        folder = options.get(key)
+        if folder:
+            os.makedirs(folder, exist_ok=True)

@@ -1,0 +1,47 @@
+"""Brazilian documents (CPF/CNPJ): normalisation and validation with validate-docbr."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from validate_docbr import CNPJ, CPF
+
+_NON_DIGITS = re.compile(r"\D")
+_cpf = CPF()
+_cnpj = CNPJ()
+
+
+def only_digits(value: str) -> str:
+    return _NON_DIGITS.sub("", value or "")
+
+
+def is_valid_cpf(value: str) -> bool:
+    digits = only_digits(value)
+    return len(digits) == 11 and bool(_cpf.validate(digits))
+
+
+def is_valid_cnpj(value: str) -> bool:
+    digits = only_digits(value)
+    return len(digits) == 14 and bool(_cnpj.validate(digits))
+
+
+def validate_cpf(value: str) -> None:
+    if not is_valid_cpf(value):
+        raise ValidationError(_("CPF inválido."), code="invalid_cpf")
+
+
+def validate_cpf_cnpj(value: str) -> None:
+    if not value:
+        return
+    if not (is_valid_cpf(value) or is_valid_cnpj(value)):
+        raise ValidationError(_("CPF/CNPJ inválido."), code="invalid_cpf_cnpj")
+
+
+def mask_cpf(value: str) -> str:
+    """``12345678909`` → ``***.456.789-**``: enough to recognise, not to reuse."""
+    digits = only_digits(value)
+    if len(digits) != 11:
+        return "***"
+    return f"***.{digits[3:6]}.{digits[6:9]}-**"

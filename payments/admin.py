@@ -1,0 +1,55 @@
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+
+from .metrics import payment_metrics
+from .models import PaymentTransaction, WebhookEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Ledger rows are evidence: operators read them, nobody edits them."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PaymentTransaction)
+class PaymentTransactionAdmin(ReadOnlyAdmin):
+    change_list_template = "admin/payments/paymenttransaction/change_list.html"
+    list_display = (
+        "created_at",
+        "transaction_type",
+        "status",
+        "amount",
+        "appointment",
+        "professional",
+        "asaas_payment_id",
+    )
+    list_filter = ("transaction_type", "status", "created_at")
+    list_select_related = ("appointment", "professional")
+    search_fields = ("asaas_payment_id", "appointment__id")
+    date_hierarchy = "created_at"
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> TemplateResponse:
+        extra_context = {**(extra_context or {}), "payment_metrics": payment_metrics(days=7)}
+        response = super().changelist_view(request, extra_context=extra_context)
+        assert isinstance(response, TemplateResponse)
+        return response
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = ("received_at", "event_type", "outcome", "asaas_payment_id", "attempts")
+    list_filter = ("outcome", "event_type", "received_at")
+    search_fields = ("event_id", "asaas_payment_id")
+    date_hierarchy = "received_at"

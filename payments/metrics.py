@@ -1,0 +1,93 @@
+"""Daily payment metrics and integration health (staff endpoint and admin changelist)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Max, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from appointments.models import Appointment, PaymentStatus
+from payments.models import PaymentTransaction, TransactionStatus, WebhookEvent, WebhookOutcome
+from professionals.models import IntegrationStatus, Professional
+
+ZERO = Decimal("0.00")
+
+
+def payment_daily_metrics(*, days: int = 7) -> list[dict[str, Any]]:
+    """One row per local day (newest first) of billed appointments, by creation day."""
+    start = timezone.localdate() - dt.timedelta(days=days - 1)
+    since = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
+    rows = (
+        Appointment.objects.filter(created_at__gte=since)
+        .exclude(status=PaymentStatus.NOT_BILLED)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(
+            charges=Count("id"),
+            paid=Count("id", filter=Q(status=PaymentStatus.PAID)),
+            failed=Count("id", filter=Q(status=PaymentStatus.FAILED)),
+            canceled=Count("id", filter=Q(status=PaymentStatus.CANCELED)),
+            refunded=Count("id", filter=Q(status=PaymentStatus.REFUNDED)),
+            billed_amount=Sum("total_amount"),
+            paid_amount=Sum("total_amount", filter=Q(status=PaymentStatus.PAID)),
+            platform_revenue=Sum("platform_amount", filter=Q(status=PaymentStatus.PAID)),
+            professional_payouts=Sum("professional_amount", filter=Q(status=PaymentStatus.PAID)),
+            refunded_amount=Sum("refunded_amount"),
+        )
+    )
+    by_day = {row["day"]: row for row in rows}
+    money = (
+        "billed_amount",
+        "paid_amount",
+        "platform_revenue",
+        "professional_payouts",
+        "refunded_amount",
+    )
+    result = []
+    for offset in range(days):
+        day = timezone.localdate() - dt.timedelta(days=offset)
+        row = by_day.get(day, {})
+        entry: dict[str, Any] = {"date": day.isoformat()}
+        for key in ("charges", "paid", "failed", "canceled", "refunded"):
+            entry[key] = row.get(key) or 0
+        for key in money:
+            entry[key] = str(row.get(key) or ZERO)
+        entry["conversion_rate"] = (
+            round(entry["paid"] / entry["charges"], 4) if entry["charges"] else 0.0
+        )
+        result.append(entry)
+    return result
+
+
+def integration_health() -> dict[str, Any]:
+    day_ago = timezone.now() - dt.timedelta(hours=24)
+    professionals = dict(
+        Professional.objects.values_list("integration_status").annotate(n=Count("id"))
+    )
+    webhooks = dict(
+        WebhookEvent.objects.filter(received_at__gte=day_ago)
+        .values_list("outcome")
+        .annotate(n=Count("id"))
+    )
+    last_webhook = WebhookEvent.objects.aggregate(last=Max("received_at"))["last"]
+    failed_calls = PaymentTransaction.objects.filter(
+        created_at__gte=day_ago, status=TransactionStatus.FAILED
+    ).count()
+    return {
+        "professionals": {status: professionals.get(status, 0) for status in IntegrationStatus},
+        "webhooks_last_24h": {outcome: webhooks.get(outcome, 0) for outcome in WebhookOutcome},
+        "last_webhook_at": last_webhook.isoformat() if last_webhook else None,
+        "charges_awaiting_creation": Appointment.objects.filter(
+            status=PaymentStatus.PENDING
+        ).count(),
+        "charges_failed": Appointment.objects.filter(status=PaymentStatus.FAILED).count(),
+        "asaas_failed_calls_last_24h": failed_calls,
+    }
+
+
+def payment_metrics(*, days: int = 7) -> dict[str, Any]:
+    return {"daily": payment_daily_metrics(days=days), "health": integration_health()}

@@ -1,0 +1,31 @@
+"""Thin hand-offs: enqueue Celery tasks once the transaction commits. Nothing else here.
+
+``robust=True``: a broker that is down at that moment must not turn a saved request into a
+500; the periodic sweeper picks the work up later.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from appointments.models import Appointment, PaymentStatus
+from professionals.models import IntegrationStatus, Professional
+
+from .tasks import create_asaas_charge_task, professional_onboard_task
+
+
+@receiver(post_save, sender=Professional, dispatch_uid="payments.professional_onboard")
+def enqueue_professional_onboarding(sender: Any, instance: Professional, **kwargs: Any) -> None:
+    if instance.integration_status == IntegrationStatus.PENDING:
+        transaction.on_commit(partial(professional_onboard_task.delay, instance.pk), robust=True)
+
+
+@receiver(post_save, sender=Appointment, dispatch_uid="payments.create_charge")
+def enqueue_charge_creation(sender: Any, instance: Appointment, **kwargs: Any) -> None:
+    if instance.status == PaymentStatus.PENDING and not instance.asaas_payment_id:
+        transaction.on_commit(partial(create_asaas_charge_task.delay, instance.pk), robust=True)

@@ -1,0 +1,223 @@
+"""Payment endpoints: appointment actions, the Asaas webhook, and staff metrics."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from appointments.models import Appointment
+from core.api.schema import NOT_FOUND, VALIDATION_ERROR, DetailErrorSerializer
+from payments.metrics import payment_metrics
+from payments.models import PaymentTransaction
+from payments.serializers import (
+    PaymentStatusSerializer,
+    RefundRequestSerializer,
+    WebhookAckSerializer,
+)
+from payments.services import charges, webhooks
+from payments.services.asaas.payloads import decode_json
+from payments.services.asaas_service import AsaasError
+
+TAG = "Pagamentos"
+ASAAS_UNAVAILABLE = OpenApiResponse(
+    DetailErrorSerializer, description=gettext_lazy("O Asaas não respondeu; tente novamente.")
+)
+
+
+def _status_payload(appointment: Appointment) -> dict[str, Any]:
+    transactions = list(appointment.payment_transactions.all()[:20])
+    return {
+        "id": appointment.pk,
+        "status": appointment.status,
+        "status_display": appointment.get_status_display(),
+        "total_amount": appointment.total_amount,
+        "platform_amount": appointment.platform_amount,
+        "professional_amount": appointment.professional_amount,
+        "refunded_amount": appointment.refunded_amount,
+        "payment_method": appointment.payment_method,
+        "due_date": appointment.due_date,
+        "paid_at": appointment.paid_at,
+        "asaas_payment_id": appointment.asaas_payment_id,
+        "asaas_invoice_url": appointment.asaas_invoice_url,
+        "payment_attempts": appointment.payment_attempts,
+        "last_payment_error": appointment.last_payment_error,
+        "recent_transactions": transactions,
+    }
+
+
+def _asaas_unavailable(error: AsaasError) -> Response:
+    return Response(
+        {"detail": _("O Asaas não respondeu: %(error)s") % {"error": type(error).__name__}},
+        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+    )
+
+
+class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
+    """Payment actions on an appointment: /api/appointments/{id}/<action>/."""
+
+    def get_queryset(self) -> QuerySet[Appointment]:
+        return Appointment.objects.select_related("professional", "patient").prefetch_related(
+            Prefetch(
+                "payment_transactions",
+                queryset=PaymentTransaction.objects.order_by("-created_at", "-id"),
+            )
+        )
+
+    def _respond(self, appointment_id: int) -> Response:
+        appointment = self.get_queryset().get(pk=appointment_id)
+        return Response(PaymentStatusSerializer(instance=_status_payload(appointment)).data)
+
+    @extend_schema(
+        summary=gettext_lazy("Cancelar cobrança"),
+        description=gettext_lazy(
+            "Cancela a cobrança ainda não paga (e a apaga no Asaas). Libera o horário."
+        ),
+        tags=[TAG],
+        request=None,
+        responses={200: PaymentStatusSerializer, 400: VALIDATION_ERROR, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"], url_path="cancel_payment")
+    def cancel_payment(self, request: Request, pk: str | None = None) -> Response:
+        appointment = self.get_object()
+        charges.appointment_payment_cancel(appointment_id=appointment.pk)
+        return self._respond(appointment.pk)
+
+    @extend_schema(
+        summary=gettext_lazy("Status do pagamento"),
+        description=gettext_lazy(
+            "Estado local da cobrança e as últimas transações; com refresh=true também "
+            "sincroniza com o Asaas."
+        ),
+        tags=[TAG],
+        parameters=[
+            OpenApiParameter(
+                "refresh",
+                OpenApiTypes.BOOL,
+                description=gettext_lazy("Consultar o Asaas antes de responder."),
+            )
+        ],
+        responses={
+            200: PaymentStatusSerializer,
+            400: VALIDATION_ERROR,
+            404: NOT_FOUND,
+            503: ASAAS_UNAVAILABLE,
+        },
+    )
+    @action(detail=True, methods=["get"], url_path="payment_status")
+    def payment_status(self, request: Request, pk: str | None = None) -> Response:
+        appointment = self.get_object()
+        refresh = request.query_params.get("refresh", "false").lower()
+        if refresh not in {"true", "false", "1", "0"}:
+            raise ValidationError({"refresh": [_("Use true ou false.")]})
+        if refresh in {"true", "1"}:
+            try:
+                charges.appointment_payment_sync(appointment_id=appointment.pk)
+            except AsaasError as error:
+                return _asaas_unavailable(error)
+        return self._respond(appointment.pk)
+
+    @extend_schema(
+        summary=gettext_lazy("Reembolsar pagamento"),
+        description=gettext_lazy("Reembolso total (sem amount) ou parcial de uma consulta paga."),
+        tags=[TAG],
+        request=RefundRequestSerializer,
+        responses={200: PaymentStatusSerializer, 400: VALIDATION_ERROR, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"], url_path="refund")
+    def refund(self, request: Request, pk: str | None = None) -> Response:
+        appointment = self.get_object()
+        serializer = RefundRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        amount: Decimal | None = serializer.validated_data.get("amount")
+        charges.appointment_payment_refund(
+            appointment_id=appointment.pk,
+            amount=amount,
+            description=serializer.validated_data.get("description", ""),
+        )
+        return self._respond(appointment.pk)
+
+
+class AsaasWebhookView(APIView):
+    """Receives Asaas webhooks. Authenticated by the static ``asaas-access-token`` header."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        summary=gettext_lazy("Webhook do Asaas"),
+        description=gettext_lazy(
+            "Recebe eventos de cobrança do Asaas (cabeçalho asaas-access-token). O evento é "
+            "guardado pelo id antes de tudo; repetidos respondem 200 sem efeito."
+        ),
+        tags=[TAG],
+        request=OpenApiTypes.OBJECT,
+        parameters=[
+            OpenApiParameter(
+                "asaas-access-token", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True
+            )
+        ],
+        responses={
+            200: WebhookAckSerializer,
+            400: VALIDATION_ERROR,
+            401: OpenApiResponse(
+                DetailErrorSerializer, description=gettext_lazy("Token inválido.")
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        if not webhooks.webhook_token_is_valid(request.headers.get("asaas-access-token")):
+            return Response(
+                {"detail": _("Token de webhook ausente ou inválido.")},
+                status=status.HTTP_401_UNAUTHORIZED,
+            )
+        try:
+            payload = decode_json(request.body)
+        except (ValueError, UnicodeDecodeError):
+            raise ValidationError(
+                {"non_field_errors": [_("O corpo da requisição não é um JSON válido.")]}
+            ) from None
+        event, created = webhooks.webhook_event_store(payload=payload)
+        outcome = event.outcome
+        if created:
+            outcome = webhooks.webhook_event_process(event_id=event.pk)
+        return Response({"received": True, "duplicate": not created, "outcome": outcome})
+
+
+class PaymentMetricsView(APIView):
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(
+        summary=gettext_lazy("Métricas de pagamento"),
+        description=gettext_lazy(
+            "Métricas diárias (cobranças, pagas, receita da plataforma, repasses) e saúde da "
+            "integração com o Asaas. Somente equipe."
+        ),
+        tags=[TAG],
+        parameters=[
+            OpenApiParameter(
+                "days", OpenApiTypes.INT, description=gettext_lazy("Dias (1 a 90, padrão 7).")
+            )
+        ],
+        responses={
+            200: OpenApiTypes.OBJECT,
+            400: VALIDATION_ERROR,
+            403: OpenApiResponse(DetailErrorSerializer),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        raw = request.query_params.get("days", "7")
+        if not raw.isdigit() or not 1 <= int(raw) <= 90:
+            raise ValidationError({"days": [_("Informe um número inteiro entre 1 e 90.")]})
+        return Response(payment_metrics(days=int(raw)))
