@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# setup.sh: prepares and starts the Medical API on a developer machine.
+# Docker mode when a Docker engine and compose answer, local mode (.venv + honcho) otherwise.
+# Run ./setup.sh -h for the options. User-facing text is in Portuguese.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")"
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+# shellcheck source=scripts/bootstrap.sh
+. scripts/bootstrap.sh
+
+usage() {
+    cat <<'EOF'
+Uso: ./setup.sh [opções]
+
+Prepara o ambiente e sobe a Medical API.
+
+  Modo Docker (quando "docker info" responde e há docker compose V2 ou docker-compose V1):
+    cria o .env, constrói a imagem, sobe db, redis e web (docker compose up -d --build),
+    espera o health check, aplica as migrações, semeia os dados de demonstração se o banco
+    estiver vazio, cria o superusuário e mostra os links. Os contêineres ficam rodando.
+
+  Modo local (sem Docker):
+    cria .venv/ com o Poetry (só precisa de python3), cria o .env a partir do .env.example
+    com uma SECRET_KEY nova (um .env existente nunca é sobrescrito), espera o PostgreSQL
+    se houver um configurado (senão usa SQLite em db.sqlite3), aplica as migrações, semeia
+    os dados de demonstração só se o banco estiver vazio, cria o superusuário, mostra os
+    links e inicia a aplicação em primeiro plano (honcho + Procfile) na porta 8000.
+
+Opções:
+  -y, --yes      não faz perguntas: usa os padrões (nunca apaga dados existentes)
+  --no-start     modo local: prepara tudo mas não inicia a aplicação
+  --local        força o modo local mesmo com Docker disponível
+  --docker       força o modo Docker (falha se não houver Docker)
+  -h, --help     mostra esta ajuda
+
+Variáveis:
+  PORT           porta HTTP (padrão 8000; também lida do .env)
+
+Superusuário: DJANGO_SUPERUSER_USERNAME (padrão admin) com DJANGO_SUPERUSER_PASSWORD do .env.
+No modo local, com a senha vazia e DEBUG ligado, a senha é "admin" (só para desenvolvimento).
+No modo Docker (configurações de produção) o setup gera uma senha aleatória no .env novo.
+Os dados só são apagados com um "sim" explícito (pergunta feita apenas sem -y).
+EOF
+}
+
+ASSUME_YES=0
+START=1
+MODE="auto"
+while (($#)); do
+    case "$1" in
+        -y | --yes) ASSUME_YES=1 ;;
+        --no-start) START=0 ;;
+        --local) MODE="local" ;;
+        --docker) MODE="docker" ;;
+        -h | --help)
+            usage
+            exit 0
+            ;;
+        *)
+            usage >&2
+            die "opção desconhecida: $1"
+            ;;
+    esac
+    shift
+done
+
+PORT="$(env_or_dotenv PORT)"
+PORT="${PORT:-8000}"
+[[ "$PORT" =~ ^[0-9]+$ ]] || die "PORT inválida: $PORT"
+
+interactive() {
+    ((ASSUME_YES == 0)) && [[ -t 0 ]]
+}
+
+# create_env_file MODE: .env from .env.example with fresh secrets; never touches an existing one.
+create_env_file() {
+    local mode="$1"
+    if [[ -f .env ]]; then
+        ok ".env existente mantido (não foi alterado)."
+        return 0
+    fi
+    [[ -f .env.example ]] || die ".env.example não encontrado."
+    cp .env.example .env
+    chmod 600 .env
+    set_dotenv_value .env SECRET_KEY "$(random_secret 50)"
+    set_dotenv_value .env ASAAS_WEBHOOK_TOKEN "$(random_secret 32)"
+    if [[ "$mode" == "docker" ]]; then
+        set_dotenv_value .env DJANGO_SUPERUSER_PASSWORD "$(random_secret 12)"
+    fi
+    ok ".env criado a partir do .env.example com uma SECRET_KEY nova."
+}
+
+print_links() {
+    local user="$1" password="$2" base="http://localhost:$PORT"
+    cat <<EOF
+
+${C_BOLD}Medical API pronta${C_RESET}
+  Profissionais:   $base/api/professionals/
+  Consultas:       $base/api/appointments/
+  Swagger UI:      $base/api/docs/
+  ReDoc:           $base/api/redoc/
+  Esquema OpenAPI: $base/api/schema/
+  Health check:    $base/health/
+  Admin:           $base/admin/   (usuário: $user / senha: $password)
+
+EOF
+}
+
+# ---------------------------------------------------------------------------------------------
+# Local mode
+# ---------------------------------------------------------------------------------------------
+manage() {
+    "$VENV_PYTHON" manage.py "$@"
+}
+
+local_database_has_data() {
+    local answer
+    answer="$(manage shell -c 'from professionals.models import Professional; print(int(Professional.objects.exists()))' 2>/dev/null | tail -n 1)"
+    [[ "$answer" == "1" ]]
+}
+
+local_mode() {
+    info "Modo local (sem Docker)."
+    bootstrap_venv --dev
+    create_env_file local
+    export PATH="$VENV_DIR/bin:$PATH"
+
+    local settings
+    settings="$(env_or_dotenv DJANGO_SETTINGS_MODULE)"
+    export DJANGO_SETTINGS_MODULE="${settings:-core.settings.development}"
+
+    if [[ -n "$(env_or_dotenv DATABASE_URL)" || -n "$(env_or_dotenv DB_NAME)" ]]; then
+        info "PostgreSQL configurado: aguardando o banco responder (até 60 s)."
+        manage wait_for_db --timeout 60 ||
+            die "O PostgreSQL configurado no .env (DATABASE_URL/DB_NAME) não respondeu."
+    else
+        local sqlite_path
+        sqlite_path="$(env_or_dotenv SQLITE_PATH)"
+        info "Nenhum PostgreSQL configurado: usando SQLite (${sqlite_path:-db.sqlite3})."
+    fi
+
+    info "Aplicando as migrações."
+    manage migrate --no-input
+
+    if local_database_has_data; then
+        if interactive && ask_yes_no "O banco já tem dados. Apagar TUDO e recriar os dados de demonstração?" n; then
+            manage reset_db --no-input
+        else
+            ok "O banco já tem dados: nada foi apagado nem semeado."
+        fi
+    else
+        info "Banco vazio: criando os dados de demonstração (5 profissionais × 3 consultas)."
+        manage seed --if-empty
+    fi
+
+    info "Garantindo o superusuário."
+    manage ensure_superuser
+
+    local user password
+    user="$(env_or_dotenv DJANGO_SUPERUSER_USERNAME)"
+    password="$(env_or_dotenv DJANGO_SUPERUSER_PASSWORD)"
+    print_links "${user:-admin}" "${password:-admin}"
+
+    if ((START == 0)); then
+        ok "Pronto (--no-start). Para iniciar: PORT=$PORT .venv/bin/honcho start -f Procfile -p $PORT"
+        return 0
+    fi
+    if tcp_open 127.0.0.1 "$PORT"; then
+        die "A porta $PORT já está em uso. Use outra: PORT=8080 ./setup.sh"
+    fi
+    info "Iniciando a aplicação em http://localhost:$PORT (Ctrl+C para parar)."
+    export PORT WEB_PORT="$PORT"
+    exec "$VENV_DIR/bin/honcho" start -f Procfile -p "$PORT"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Docker mode
+# ---------------------------------------------------------------------------------------------
+docker_mode() {
+    info "Modo Docker (${COMPOSE[*]})."
+    create_env_file docker
+
+    info "Construindo a imagem e subindo os contêineres."
+    "${COMPOSE[@]}" up -d --build
+
+    info "Aguardando o PostgreSQL e a aplicação ficarem saudáveis."
+    wait_container_healthy db 120 || die "O contêiner db não ficou saudável. Veja: ${COMPOSE[*]} logs db"
+    if ! wait_container_healthy web 180; then
+        "${COMPOSE[@]}" logs --tail 50 web >&2 || true
+        die "O contêiner web não ficou saudável. Veja: ${COMPOSE[*]} logs web"
+    fi
+
+    local -a run=("${COMPOSE[@]}" exec -T)
+    info "Aplicando as migrações."
+    "${run[@]}" web python manage.py migrate --no-input
+
+    local has_data
+    has_data="$("${run[@]}" web python manage.py shell -c 'from professionals.models import Professional; print(int(Professional.objects.exists()))' 2>/dev/null | tail -n 1 | tr -d '\r')"
+    if [[ "$has_data" == "1" ]]; then
+        if interactive && ask_yes_no "O banco já tem dados. Apagar TUDO e recriar os dados de demonstração?" n; then
+            ./reset_docker_db.sh -y
+        else
+            ok "O banco já tem dados: nada foi apagado nem semeado."
+        fi
+    else
+        info "Banco vazio: criando os dados de demonstração."
+        "${run[@]}" web python manage.py seed --if-empty
+    fi
+
+    local user password
+    user="$(dotenv_get DJANGO_SUPERUSER_USERNAME)"
+    password="$(dotenv_get DJANGO_SUPERUSER_PASSWORD)"
+    if [[ -z "$password" ]]; then
+        # Production settings refuse an empty password; this one is not saved in .env.
+        password="$(random_secret 12)"
+        warn "DJANGO_SUPERUSER_PASSWORD está vazia no .env: usando uma senha gerada agora (anote-a)."
+    fi
+    info "Garantindo o superusuário."
+    "${run[@]}" -e DJANGO_SUPERUSER_PASSWORD="$password" web python manage.py ensure_superuser
+
+    print_links "${user:-admin}" "$password"
+    ok "Contêineres rodando. Logs: ${COMPOSE[*]} logs -f web   Parar: ${COMPOSE[*]} down"
+}
+
+# ---------------------------------------------------------------------------------------------
+case "$MODE" in
+    docker)
+        docker_ready || die "Modo Docker pedido, mas o Docker (engine + compose) não responde."
+        docker_mode
+        ;;
+    local)
+        local_mode
+        ;;
+    auto)
+        if docker_ready; then
+            docker_mode
+        else
+            if command -v docker >/dev/null 2>&1; then
+                info "Docker encontrado, mas o engine (ou o compose) não responde: seguindo no modo local."
+            fi
+            local_mode
+        fi
+        ;;
+esac
