@@ -1,0 +1,315 @@
+#!/usr/bin/env bash
+# run_tests.sh: every check of the project, all of them run, then a summary; exits non-zero if
+# any failed. Inside the compose web container when it runs, otherwise locally. -h for help.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")"
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+# shellcheck source=scripts/bootstrap.sh
+. scripts/bootstrap.sh
+
+usage() {
+    cat <<'EOF'
+Uso: ./run_tests.sh [--local] [argumentos do pytest...]
+
+Roda todas as verificações e falha se QUALQUER uma falhar (todas rodam; no fim, um resumo):
+  1. pytest com cobertura (mínimo de 90% na execução completa; com argumentos do pytest,
+     ex.: ./run_tests.sh -k agendamento, a cobertura é mostrada mas não exigida)
+  2. ruff check .
+  3. ruff format --check .
+  4. mypy .
+  5. python manage.py makemigrations --check --dry-run
+  6. python manage.py spectacular --validate --fail-on-warn
+  7. shellcheck nos scripts (obrigatório com CI=true; sem ele instalado, pulado com aviso)
+  8. schemathesis contra o esquema OpenAPI da aplicação rodando (semente fixa, limitado)
+
+Onde roda: dentro do contêiner "web" do docker compose quando ele está rodando; senão
+localmente (cria .venv/ se faltar). --local força a execução local.
+
+Banco: PostgreSQL quando DATABASE_URL (ou DB_NAME) está definido, no ambiente ou no .env, ou
+quando 127.0.0.1:5432 responde (DATABASE_URL=postgres://postgres@127.0.0.1:5432/medical_api);
+senão SQLite em memória. Com CI=true, testes que precisam de PostgreSQL/Redis falham se eles
+não estiverem disponíveis (REDIS_URL aponta o Redis).
+EOF
+}
+
+LOCAL_ONLY=0
+PYTEST_ARGS=()
+for arg in "$@"; do
+    case "$arg" in
+        -h | --help)
+            usage
+            exit 0
+            ;;
+        --local) LOCAL_ONLY=1 ;;
+        *) PYTEST_ARGS+=("$arg") ;;
+    esac
+done
+
+# --- Inside Docker when the compose web container is running ---------------------------------
+if ((LOCAL_ONLY == 0)) && [[ ! -f /.dockerenv ]] && docker_ready && compose_container_id web >/dev/null; then
+    info "Contêiner web do docker compose em execução: rodando as verificações dentro dele."
+    exec "${COMPOSE[@]}" exec -T -e CI="${CI:-}" web ./run_tests.sh --local \
+        ${PYTEST_ARGS[@]+"${PYTEST_ARGS[@]}"}
+fi
+
+IN_CI=0
+case "${CI:-}" in 1 | true | TRUE | True | yes) IN_CI=1 ;; esac
+
+bootstrap_venv --dev
+export PATH="$VENV_DIR/bin:$PATH"
+# Settings for every Django step (the process environment wins over .env and pyproject).
+export DJANGO_SETTINGS_MODULE=core.settings.testing
+
+# --- Database -------------------------------------------------------------------------------
+redact_url() { sed -E 's#(://[^:/@]*):[^@]*@#\1:***@#' <<<"$1"; }
+
+if [[ -n "${DATABASE_URL:-}" ]]; then
+    DB_DESCRIPTION="PostgreSQL do ambiente ($(redact_url "$DATABASE_URL"))"
+elif [[ -n "${DB_NAME:-}" ]]; then
+    DB_DESCRIPTION="PostgreSQL do ambiente (DB_NAME=$DB_NAME)"
+elif [[ -n "$(dotenv_get DATABASE_URL)" ]]; then
+    DB_DESCRIPTION="PostgreSQL do .env ($(redact_url "$(dotenv_get DATABASE_URL)"))"
+elif [[ -n "$(dotenv_get DB_NAME)" ]]; then
+    DB_DESCRIPTION="PostgreSQL do .env (DB_NAME=$(dotenv_get DB_NAME))"
+elif tcp_open 127.0.0.1 5432; then
+    export DATABASE_URL="postgres://postgres@127.0.0.1:5432/medical_api"
+    DB_DESCRIPTION="PostgreSQL local em 127.0.0.1:5432 ($DATABASE_URL)"
+else
+    DB_DESCRIPTION="SQLite em memória (testes marcados 'postgres' serão pulados)"
+fi
+info "Banco dos testes: $DB_DESCRIPTION"
+[[ -n "${REDIS_URL:-}" ]] && info "Redis: $(redact_url "$REDIS_URL")"
+
+# --- Steps ----------------------------------------------------------------------------------
+STEP_NAMES=()
+STEP_RESULTS=()
+FAILED=0
+PYTEST_SUMMARY=""
+WORK_DIR="$(mktemp -d)"
+ST_SERVER_PID=""
+ST_DATABASE=""
+
+cleanup() {
+    if [[ -n "$ST_SERVER_PID" ]]; then
+        kill "$ST_SERVER_PID" 2>/dev/null || true
+        wait "$ST_SERVER_PID" 2>/dev/null || true
+        ST_SERVER_PID=""
+    fi
+    if [[ -n "$ST_DATABASE" ]]; then
+        postgres_admin drop "$ST_DATABASE" >/dev/null 2>&1 || true
+        ST_DATABASE=""
+    fi
+    rm -rf "$WORK_DIR"
+}
+trap cleanup EXIT
+
+# run_step NAME COMMAND...: runs it, records "ok" or the failure, never stops the script.
+run_step() {
+    local name="$1" status=0
+    shift
+    printf '\n%s━━ %s%s\n' "$C_BOLD" "$name" "$C_RESET"
+    "$@" || status=$?
+    if ((status == 0)); then
+        STEP_RESULTS+=("ok")
+    else
+        STEP_RESULTS+=("FALHOU (código $status)")
+        FAILED=$((FAILED + 1))
+    fi
+    STEP_NAMES+=("$name")
+}
+
+skip_step() {
+    local name="$1" reason="$2"
+    printf '\n%s━━ %s%s\n' "$C_BOLD" "$name" "$C_RESET"
+    warn "$reason"
+    STEP_NAMES+=("$name")
+    STEP_RESULTS+=("pulado ($reason)")
+}
+
+step_pytest() {
+    local log="$WORK_DIR/pytest.log" status=0
+    local -a extra=(--cov --cov-report=term-missing:skip-covered)
+    if ((${#PYTEST_ARGS[@]})); then
+        # A partial run cannot reach the project-wide minimum: show coverage, do not enforce it.
+        extra+=(--cov-fail-under=0)
+    fi
+    [[ -t 1 ]] && extra+=(--color=yes)
+    # Runs in run_step's "||" context, so errexit is off here and PIPESTATUS is pytest's.
+    python -m pytest "${extra[@]}" ${PYTEST_ARGS[@]+"${PYTEST_ARGS[@]}"} 2>&1 | tee "$log"
+    status="${PIPESTATUS[0]}"
+    PYTEST_SUMMARY="$(sed -E 's/\x1b\[[0-9;]*m//g' "$log" |
+        grep -E '^=+ .*(passed|failed|error|skipped|no tests ran).* in [0-9.]+s' | tail -n 1 || true)"
+    if ((status == 5)); then
+        warn "O pytest não coletou nenhum teste: isso conta como falha."
+    fi
+    return "$status"
+}
+
+step_spectacular() {
+    python manage.py spectacular --validate --fail-on-warn --file "$WORK_DIR/schema.yaml"
+}
+
+SHELL_SCRIPTS=(setup.sh reset_docker_db.sh run_tests.sh .ci/run scripts/*.sh)
+
+# postgres_admin create|drop NAME, or url NAME: manages the schemathesis database on the
+# PostgreSQL server the tests use (maintenance connection to the "postgres" database).
+postgres_admin() {
+    python - "$@" <<'PY'
+import os
+import sys
+from urllib.parse import quote
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings.testing")
+import psycopg
+from psycopg import sql
+
+from core.settings.environment import configured_database
+
+action, name = sys.argv[1], sys.argv[2]
+db = configured_database() or {}
+conninfo = {
+    "dbname": "postgres",
+    "user": db.get("USER") or "postgres",
+    "password": db.get("PASSWORD") or None,
+    "host": db.get("HOST") or "127.0.0.1",
+    "port": str(db.get("PORT") or 5432),
+}
+if action == "base":
+    print(db.get("NAME", "medical_api"))
+    sys.exit(0)
+with psycopg.connect(**{k: v for k, v in conninfo.items() if v}, autocommit=True) as conn:
+    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    if action == "create":
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        auth = quote(conninfo["user"], safe="")
+        if conninfo["password"]:
+            auth += ":" + quote(conninfo["password"], safe="")
+        print(f"postgres://{auth}@{conninfo['host']}:{conninfo['port']}/{name}")
+PY
+}
+
+uses_postgres() {
+    python - <<'PY'
+import os
+import sys
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings.testing")
+from core.settings.environment import configured_database
+
+db = configured_database()
+sys.exit(0 if db and "postgresql" in db["ENGINE"] else 1)
+PY
+}
+
+# Live-schema fuzzing: app on a free port with a throwaway database seeded with demo data.
+ST_SEED=20251129
+ST_MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-30}"
+step_schemathesis() {
+    local port url db_url status=0 waited=0
+    local checks="not_a_server_error,response_schema_conformance,status_code_conformance"
+    port="$(free_port)"
+    if uses_postgres 2>/dev/null; then
+        ST_DATABASE="$(postgres_admin base x)_schemathesis"
+        db_url="$(postgres_admin create "$ST_DATABASE")" || {
+            warn "Não foi possível criar o banco $ST_DATABASE."
+            ST_DATABASE=""
+            return 1
+        }
+        info "Banco descartável: PostgreSQL $ST_DATABASE"
+    else
+        db_url="sqlite:///$WORK_DIR/schemathesis.sqlite3"
+        info "Banco descartável: SQLite em arquivo temporário"
+    fi
+    local -a server_env=(DJANGO_SETTINGS_MODULE=core.settings.development DEBUG=False
+        DATABASE_URL="$db_url" MEDICAL_API_DB_NOTICE_SHOWN=1)
+    env "${server_env[@]}" python manage.py migrate --no-input --verbosity 0 || return 1
+    env "${server_env[@]}" python manage.py seed >/dev/null || return 1
+
+    env "${server_env[@]}" gunicorn core.wsgi:application --bind "127.0.0.1:$port" \
+        --workers 2 --timeout 30 --log-level warning >"$WORK_DIR/server.log" 2>&1 &
+    ST_SERVER_PID=$!
+    url="http://127.0.0.1:$port"
+    until python -c "import urllib.request; urllib.request.urlopen('$url/health/', timeout=2)" 2>/dev/null; do
+        if ! kill -0 "$ST_SERVER_PID" 2>/dev/null || ((waited >= 30)); then
+            warn "A aplicação não respondeu em $url/health/:"
+            cat "$WORK_DIR/server.log" >&2
+            return 1
+        fi
+        sleep 1
+        waited=$((waited + 1))
+    done
+    info "Aplicação em $url (semente $ST_SEED, até $ST_MAX_EXAMPLES exemplos por operação)."
+    schemathesis run "$url/api/schema/" \
+        --checks "$checks" \
+        --seed "$ST_SEED" \
+        --max-examples "$ST_MAX_EXAMPLES" \
+        --generation-database none \
+        --request-timeout 10 \
+        --workers 2 \
+        --no-color || status=$?
+    if ((status != 0)) && grep -qiE 'error|traceback' "$WORK_DIR/server.log"; then
+        warn "Log do servidor (últimas linhas):"
+        tail -n 40 "$WORK_DIR/server.log" >&2
+    fi
+    cleanup_schemathesis
+    return "$status"
+}
+
+cleanup_schemathesis() {
+    if [[ -n "$ST_SERVER_PID" ]]; then
+        kill "$ST_SERVER_PID" 2>/dev/null || true
+        wait "$ST_SERVER_PID" 2>/dev/null || true
+        ST_SERVER_PID=""
+    fi
+    if [[ -n "$ST_DATABASE" ]]; then
+        postgres_admin drop "$ST_DATABASE" >/dev/null || warn "Não foi possível apagar $ST_DATABASE."
+        ST_DATABASE=""
+    fi
+}
+
+run_step "pytest (cobertura >= 90%)" step_pytest
+run_step "ruff check ." ruff check .
+run_step "ruff format --check ." ruff format --check .
+run_step "mypy ." mypy .
+run_step "makemigrations --check --dry-run" python manage.py makemigrations --check --dry-run
+run_step "spectacular --validate --fail-on-warn" step_spectacular
+if command -v shellcheck >/dev/null 2>&1; then
+    run_step "shellcheck" shellcheck -x "${SHELL_SCRIPTS[@]}"
+elif ((IN_CI == 1)); then
+    printf '\n%s━━ shellcheck%s\n' "$C_BOLD" "$C_RESET"
+    warn "CI=true e o shellcheck não está instalado (o .ci/run o instala)."
+    STEP_NAMES+=("shellcheck")
+    STEP_RESULTS+=("FALHOU (não instalado)")
+    FAILED=$((FAILED + 1))
+else
+    skip_step "shellcheck" "shellcheck não instalado"
+fi
+run_step "schemathesis (API ao vivo)" step_schemathesis
+
+# --- Summary --------------------------------------------------------------------------------
+printf '\n%sResumo%s   (banco: %s)\n' "$C_BOLD" "$C_RESET" "$DB_DESCRIPTION"
+for i in "${!STEP_NAMES[@]}"; do
+    result="${STEP_RESULTS[$i]}"
+    case "$result" in
+        ok) color="$C_GREEN" ;;
+        pulado*) color="$C_YELLOW" ;;
+        *) color="$C_RED" ;;
+    esac
+    printf '  %-42s %s%s%s\n' "${STEP_NAMES[$i]}" "$color" "$result" "$C_RESET"
+done
+
+if [[ -n "$PYTEST_SUMMARY" ]]; then
+    count() { grep -oE "[0-9]+ $1" <<<"$PYTEST_SUMMARY" | grep -oE '^[0-9]+' || echo 0; }
+    passed="$(count passed)"
+    failed=$(($(count failed) + $(count 'errors?')))
+    skipped="$(count skipped)"
+    printf '\npytest: %s passed, %s failed, %s skipped\n' "$passed" "$failed" "$skipped"
+fi
+
+if ((FAILED > 0)); then
+    printf '%sFALHOU:%s %d de %d etapas.\n' "$C_RED" "$C_RESET" "$FAILED" "${#STEP_NAMES[@]}"
+    exit 1
+fi
+printf '%sTudo certo:%s %d etapas ok.\n' "$C_GREEN" "$C_RESET" "${#STEP_NAMES[@]}"
