@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from appointments.models import Appointment
+from appointments.models import Appointment, Patient
 from professionals.models import Professional
 
 DEMO_PROFESSIONALS: tuple[tuple[str, str, str, str], ...] = (
@@ -49,9 +50,38 @@ DEMO_PROFESSIONALS: tuple[tuple[str, str, str, str], ...] = (
     ),
 )
 
+#: Demo patients (payers). CPFs are made up, with valid check digits.
+DEMO_PATIENTS: tuple[tuple[str, str, str], ...] = (
+    ("João Pereira", "52998224725", "joao.pereira@email.com"),
+    ("Maria Oliveira", "39053344705", "maria.oliveira@email.com"),
+    ("Pedro Santos", "11144477735", "pedro.santos@email.com"),
+)
+
 SLOT_MINUTES = 30
 DAY_START_HOUR = 8
 SLOTS_PER_DAY = 20  # 08:00 to 18:00 in 30-minute slots
+
+
+def cpf_with_check_digits(base: str) -> str:
+    """Complete a 9-digit base with the two CPF check digits (for made-up demo documents)."""
+    digits = [int(char) for char in base]
+    for length in (9, 10):
+        total = sum(d * w for d, w in zip(digits, range(length + 1, 1, -1), strict=True))
+        digits.append((total * 10 % 11) % 10)
+    return "".join(map(str, digits))
+
+
+def demo_payment_data(index: int) -> dict[str, object]:
+    """What Asaas needs to open a subaccount (onboarding runs when the worker starts)."""
+    return {
+        "email": f"profissional{index + 1}@medical-api.example",
+        "phone": f"1199876{index:04d}",
+        "cpf_cnpj": cpf_with_check_digits(f"{123456780 + index:09d}"),
+        "income_value": Decimal("8000.00"),
+        "address_number": str(100 + index),
+        "province": "Centro",
+        "postal_code": "01001000",
+    }
 
 
 def slot_start(index: int, *, first_day: dt.date) -> dt.datetime:
@@ -68,13 +98,21 @@ def _tomorrow() -> dt.date:
 
 @transaction.atomic
 def seed_demo(*, appointments_per_professional: int = 3) -> list[Professional]:
-    """Five professionals with three future, non-overlapping appointments each."""
+    """Five professionals with three future, non-overlapping appointments each, and three
+    patients. The professionals carry subaccount data, so the worker's onboarding gives
+    them Asaas wallets (the local emulator's, offline) and they become chargeable."""
     professionals = [
         Professional.objects.create(
-            preferred_name=name, profession=profession, address=address, contact=contact
+            preferred_name=name,
+            profession=profession,
+            address=address,
+            contact=contact,
+            **demo_payment_data(index),
         )
-        for name, profession, address, contact in DEMO_PROFESSIONALS
+        for index, (name, profession, address, contact) in enumerate(DEMO_PROFESSIONALS)
     ]
+    for name, cpf, email in DEMO_PATIENTS:
+        Patient.objects.get_or_create(cpf=cpf, defaults={"name": name, "email": email})
     first_day = _tomorrow()
     for professional in professionals:
         for index in range(appointments_per_professional):

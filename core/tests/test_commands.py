@@ -11,8 +11,9 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
-from appointments.models import Appointment
-from core.seeding import DEMO_PROFESSIONALS, SLOTS_PER_DAY, seed_volume, slot_start
+from appointments.models import Appointment, Patient
+from core.documents import is_valid_cpf
+from core.seeding import DEMO_PATIENTS, DEMO_PROFESSIONALS, SLOTS_PER_DAY, seed_volume, slot_start
 from professionals.models import Professional
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +35,11 @@ def test_reset_db_wipes_and_seeds_demo_data(monkeypatch: pytest.MonkeyPatch) -> 
     assert not Professional.objects.filter(preferred_name="Antigo").exists()
     assert Professional.objects.count() == len(DEMO_PROFESSIONALS) == 5
     assert Appointment.objects.count() == 15
+    assert Patient.objects.count() == len(DEMO_PATIENTS) == 3
+    assert all(is_valid_cpf(cpf) for cpf in Patient.objects.values_list("cpf", flat=True))
+    ready = Professional.objects.exclude(cpf_cnpj="").exclude(email=None)
+    assert ready.count() == 5  # onboarding data present: the worker can give them wallets
+    assert all(is_valid_cpf(p.cpf_cnpj) for p in ready)
     now = timezone.now()
     assert not Appointment.objects.filter(date__lte=now).exists()
     for professional in Professional.objects.all():
