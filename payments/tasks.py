@@ -17,8 +17,8 @@ from payments.services.asaas_service import AsaasError
 
 logger = logging.getLogger("payments.tasks")
 
+# The backoff factor (seconds) is the PAYMENT_RETRY_BACKOFF_SECONDS setting.
 RETRY_POLICY = {
-    "retry_backoff": 5,
     "retry_backoff_max": 600,  # below the broker's visibility timeout (2 h)
     "retry_jitter": True,
     "max_retries": 5,
@@ -30,7 +30,7 @@ def _retry(task: Task[Any, Any], error: AsaasError) -> None:
     from celery.utils.time import get_exponential_backoff_interval
 
     countdown = get_exponential_backoff_interval(
-        factor=RETRY_POLICY["retry_backoff"],
+        factor=settings.PAYMENT_RETRY_BACKOFF_SECONDS,
         retries=task.request.retries,
         maximum=RETRY_POLICY["retry_backoff_max"],
         full_jitter=True,

@@ -200,6 +200,8 @@ ASAAS_USER_AGENT = env.str("ASAAS_USER_AGENT", default="MedicalAPI/1.0")
 ASAAS_EMULATOR_PORT = env.int("ASAAS_EMULATOR_PORT", default=8001)
 # Charges whose creation failed this many times become FAILED instead of being retried again.
 PAYMENT_MAX_ATTEMPTS = env.int("PAYMENT_MAX_ATTEMPTS", default=8)
+# Base of the exponential backoff (seconds) between retries of the Asaas tasks.
+PAYMENT_RETRY_BACKOFF_SECONDS = env.int("PAYMENT_RETRY_BACKOFF_SECONDS", default=5)
 # Charges still unpaid after this many hours are re-read from Asaas by the periodic sync.
 PAYMENT_SYNC_AFTER_HOURS = env.int("PAYMENT_SYNC_AFTER_HOURS", default=24)
 # Appointments left PENDING (charge never created) for this long are re-enqueued by the sweeper.
