@@ -249,9 +249,11 @@ step_schemathesis() {
         --request-timeout 10 \
         --workers 2 \
         --no-color || status=$?
-    if ((status != 0)) && grep -qiE 'error|traceback' "$WORK_DIR/server.log"; then
-        warn "Log do servidor (últimas linhas):"
-        tail -n 40 "$WORK_DIR/server.log" >&2
+    if ((status != 0)) && grep -qE 'ERROR' "$WORK_DIR/server.log"; then
+        # The exceptions behind the 5xx answers, once each, to find them in the code.
+        warn "Erros registrados pelo servidor (ocorrências, mensagem):"
+        grep -E '^ERROR|ERROR django|^[A-Za-z_.]+(Error|Exception)\b' "$WORK_DIR/server.log" |
+            sed -E 's/^[0-9-]+ [0-9:,]+ //' | sort | uniq -c | sort -rn | head -n 20 >&2
     fi
     cleanup_schemathesis
     return "$status"
