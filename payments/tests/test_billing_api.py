@@ -388,6 +388,7 @@ def test_deleting_a_professional_with_payment_history_is_409(
 def test_deleting_a_patient_with_appointments_is_409(
     staff_client: APIClient, issued: Appointment
 ) -> None:
+    assert issued.patient_id is not None
     response = staff_client.delete(f"/api/patients/{issued.patient_id}/")
 
     assert response.status_code == 409
