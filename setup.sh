@@ -164,7 +164,7 @@ local_mode() {
     print_links "${user:-admin}" "${password:-admin}"
 
     if ((START == 0)); then
-        ok "Pronto (--no-start). Para iniciar: PORT=$PORT .venv/bin/honcho start -f Procfile -p $PORT"
+        ok "Pronto (--no-start). Para iniciar: ./setup.sh -y   (ou: .venv/bin/honcho start -f Procfile -p $PORT -e /dev/null)"
         return 0
     fi
     if tcp_open 127.0.0.1 "$PORT"; then
@@ -172,7 +172,9 @@ local_mode() {
     fi
     info "Iniciando a aplicação em http://localhost:$PORT (Ctrl+C para parar)."
     export PORT WEB_PORT="$PORT"
-    exec "$VENV_DIR/bin/honcho" start -f Procfile -p "$PORT"
+    # The settings read .env themselves (the process environment winning); honcho would let
+    # .env override the environment (PORT included), so it gets no env file.
+    exec "$VENV_DIR/bin/honcho" start -f Procfile -p "$PORT" -e /dev/null
 }
 
 # ---------------------------------------------------------------------------------------------
