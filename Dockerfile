@@ -17,6 +17,7 @@ RUN python -m venv /opt/poetry \
 COPY pyproject.toml poetry.lock poetry.toml ./
 RUN if [ "$INSTALL_DEV" = "true" ]; then groups="--with dev"; else groups="--only main"; fi \
     && /opt/poetry/bin/poetry install --no-root $groups --no-ansi \
+    && touch /app/.venv/.docker-image \
     && rm -rf /root/.cache
 
 FROM python:3.11-slim AS runtime

@@ -48,7 +48,7 @@ for arg in "$@"; do
 done
 
 # --- Inside Docker when the compose web container is running ---------------------------------
-if ((LOCAL_ONLY == 0)) && [[ ! -f /.dockerenv ]] && docker_ready && compose_container_id web >/dev/null; then
+if ((LOCAL_ONLY == 0)) && [[ ! -f "$VENV_DIR/.docker-image" ]] && docker_ready && compose_container_id web >/dev/null; then
     info "Contêiner web do docker compose em execução: rodando as verificações dentro dele."
     exec "${COMPOSE[@]}" exec -T -e CI="${CI:-}" web ./run_tests.sh --local \
         ${PYTEST_ARGS[@]+"${PYTEST_ARGS[@]}"}

@@ -18,6 +18,7 @@ set -euo pipefail
 POETRY_VENV="$VENV_DIR/.poetry"
 POETRY_BIN="$POETRY_VENV/bin/poetry"
 BOOTSTRAP_STAMP="$VENV_DIR/.bootstrap-stamp"
+DOCKER_IMAGE_MARKER="$VENV_DIR/.docker-image"
 
 # _bootstrap_hash MODE: fingerprint of what an install depends on.
 _bootstrap_hash() {
@@ -53,8 +54,9 @@ bootstrap_venv() {
         esac
     done
 
-    # Inside the Docker image the environment was built by the Dockerfile (no Poetry there).
-    if [[ -f /.dockerenv ]] && _venv_works; then
+    # Inside the Docker image the environment was built by the Dockerfile (no Poetry there);
+    # the Dockerfile leaves this marker in it.
+    if [[ -f "$DOCKER_IMAGE_MARKER" ]] && _venv_works; then
         info "Contêiner Docker: usando o ambiente da imagem ($VENV_DIR)."
         return 0
     fi
