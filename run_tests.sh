@@ -66,11 +66,11 @@ export DJANGO_SETTINGS_MODULE=core.settings.testing
 redact_url() { sed -E 's#(://[^:/@]*):[^@]*@#\1:***@#' <<<"$1"; }
 
 if [[ -n "${DATABASE_URL:-}" ]]; then
-    DB_DESCRIPTION="PostgreSQL do ambiente ($(redact_url "$DATABASE_URL"))"
+    DB_DESCRIPTION="DATABASE_URL do ambiente ($(redact_url "$DATABASE_URL"))"
 elif [[ -n "${DB_NAME:-}" ]]; then
     DB_DESCRIPTION="PostgreSQL do ambiente (DB_NAME=$DB_NAME)"
 elif [[ -n "$(dotenv_get DATABASE_URL)" ]]; then
-    DB_DESCRIPTION="PostgreSQL do .env ($(redact_url "$(dotenv_get DATABASE_URL)"))"
+    DB_DESCRIPTION="DATABASE_URL do .env ($(redact_url "$(dotenv_get DATABASE_URL)"))"
 elif [[ -n "$(dotenv_get DB_NAME)" ]]; then
     DB_DESCRIPTION="PostgreSQL do .env (DB_NAME=$(dotenv_get DB_NAME))"
 elif tcp_open 127.0.0.1 5432; then
