@@ -55,7 +55,8 @@ def payment_daily_metrics(*, days: int = 7) -> list[dict[str, Any]]:
         for key in ("charges", "paid", "failed", "canceled", "refunded"):
             entry[key] = row.get(key) or 0
         for key in money:
-            entry[key] = str(row.get(key) or ZERO)
+            # Quantized: SQLite sums lose the scale (Decimal("220.5")), PostgreSQL keeps it.
+            entry[key] = str(Decimal(row.get(key) or ZERO).quantize(ZERO))
         entry["conversion_rate"] = (
             round(entry["paid"] / entry["charges"], 4) if entry["charges"] else 0.0
         )
