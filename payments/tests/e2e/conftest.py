@@ -290,7 +290,6 @@ def celery_worker(
         "LOG_LEVEL": "INFO",
         "PYTHONUNBUFFERED": "1",
     }
-    env.pop("CI", None)
     name = f"e2e-{uuid.uuid4().hex[:8]}@localhost"
     purge_queue()
     log = Path(tempfile.mkstemp(prefix="e2e-worker-", suffix=".log")[1])
