@@ -161,10 +161,12 @@ def test_conflict_body_names_date(schema: dict[str, Any]) -> None:
 
 
 def test_summaries_are_portuguese(schema: dict[str, Any]) -> None:
+    crud_paths = set(LIST_PARAMETERS) | set(DETAIL_PATHS)
     for path, method, operation in operations(schema):
-        summary = operation.get("summary", "")
-        assert summary.startswith(PORTUGUESE_VERBS), (path, method, summary)
+        assert operation.get("summary"), (path, method)
         assert operation.get("tags"), (path, method)
+        if path in crud_paths:
+            assert operation["summary"].startswith(PORTUGUESE_VERBS), (path, method)
 
 
 def test_readme_examples_are_in_the_schema(schema: dict[str, Any]) -> None:
