@@ -1,0 +1,112 @@
+"""Row locks under real concurrency (PostgreSQL): one charge, one transition."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.db import connection
+
+from appointments.models import Appointment, Patient, PaymentStatus
+from payments.emulator import EmulatorServer
+from payments.models import PaymentTransaction, TransactionType
+from payments.services.charges import appointment_charge_create
+from payments.services.webhooks import webhook_event_process, webhook_event_store
+from payments.tasks import create_asaas_charge_task
+from professionals.models import Professional
+
+from .conftest import EmulatorControl, build_asaas
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _no_broker() -> Iterator[None]:
+    # Commits are real here, so the post_save hand-off would publish: stop at the broker.
+    with mock.patch.object(create_asaas_charge_task, "delay"):
+        yield
+
+
+def run_together(count: int, work: Callable[[int], Any]) -> list[Any]:
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+    errors: list[BaseException] = []
+
+    def target(index: int) -> None:
+        try:
+            barrier.wait(timeout=5)
+            results[index] = work(index)
+        except BaseException as error:  # noqa: BLE001 - re-raised in the test thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors, errors
+    return results
+
+
+def test_concurrent_charge_runs_make_exactly_one_charge(
+    emulator: EmulatorServer,
+    emulator_control: EmulatorControl,
+    make_professional: Callable[..., Professional],
+    patient: Patient,
+    make_billed_appointment: Callable[..., Appointment],
+) -> None:
+    appointment = make_billed_appointment(professional=make_professional(), patient=patient)
+    emulator_control.faults(latency_ms=150)  # keep the first worker inside its lock a while
+
+    def charge(_index: int) -> str:
+        client = build_asaas(emulator)
+        try:
+            return appointment_charge_create(appointment_id=appointment.pk, asaas=client).status
+        finally:
+            client.close()
+
+    statuses = run_together(4, charge)
+
+    assert statuses == [PaymentStatus.PROCESSING] * 4
+    assert len(emulator_control.payments()) == 1
+    assert emulator_control.state()["counts"]["customers"] == 1
+    appointment.refresh_from_db()
+    assert appointment.payment_attempts == 1
+    assert (
+        PaymentTransaction.objects.filter(
+            appointment=appointment, transaction_type=TransactionType.CHARGE
+        ).count()
+        == 1
+    )
+
+
+def test_concurrent_webhooks_for_one_charge_make_one_transition(
+    chargeable_professional: Professional,
+    patient: Patient,
+    make_billed_appointment: Callable[..., Appointment],
+) -> None:
+    appointment = make_billed_appointment(professional=chargeable_professional, patient=patient)
+    Appointment.objects.filter(pk=appointment.pk).update(
+        status=PaymentStatus.PROCESSING, asaas_payment_id="pay_concurrent"
+    )
+    payment = {"id": "pay_concurrent", "externalReference": f"appointment-{appointment.pk}"}
+    events = [
+        webhook_event_store(payload={"id": f"evt_c{i}", "event": event, "payment": payment})[0].pk
+        for i, event in enumerate(["PAYMENT_CONFIRMED", "PAYMENT_RECEIVED"] * 3)
+    ]
+
+    outcomes = run_together(len(events), lambda i: webhook_event_process(event_id=events[i]))
+
+    assert sorted(outcomes) == ["IGNORED"] * 5 + ["PROCESSED"]
+    assert Appointment.objects.get(pk=appointment.pk).status == PaymentStatus.PAID
+    assert (
+        PaymentTransaction.objects.filter(
+            appointment=appointment, transaction_type=TransactionType.WEBHOOK
+        ).count()
+        == 1
+    )
