@@ -80,13 +80,13 @@ else
     info "Parando o web e removendo o contêiner e o volume do banco."
     "${COMPOSE[@]}" stop web
     db_id="$("${COMPOSE[@]}" ps -a -q db 2>/dev/null | head -n 1 || true)"
-    volumes=()
+    volumes=""
     if [[ -n "$db_id" ]]; then
         # The named volume mounted at the PostgreSQL data folder, whatever the project name.
-        mapfile -t volumes < <(docker inspect --format '{{range .Mounts}}{{if eq .Destination "/var/lib/postgresql/data"}}{{.Name}}{{"\n"}}{{end}}{{end}}' "$db_id" | sed '/^$/d')
+        volumes="$(docker inspect --format '{{range .Mounts}}{{if eq .Destination "/var/lib/postgresql/data"}}{{.Name}} {{end}}{{end}}' "$db_id")"
     fi
     "${COMPOSE[@]}" rm -s -f -v db
-    for volume in "${volumes[@]}"; do
+    for volume in $volumes; do
         docker volume rm "$volume" >/dev/null
         ok "Volume $volume removido."
     done
