@@ -30,7 +30,7 @@ from payments.services.asaas_service import (
 from payments.services.customers import patient_customer_ensure
 from payments.services.ledger import transaction_record
 from payments.services.split import split_compute
-from payments.services.state import appointment_transition_apply
+from payments.services.state import appointment_notify_on_commit, appointment_transition_apply
 from payments.services.transitions import ASAAS_STATUS_EVENTS
 
 logger = logging.getLogger("payments.charges")
@@ -208,6 +208,7 @@ def appointment_payment_cancel(*, appointment_id: int, asaas: AsaasService | Non
                 ) from error
         appointment.status = PaymentStatus.CANCELED
         appointment.save()
+        appointment_notify_on_commit(appointment=appointment, status=appointment.status)
         transaction_record(
             appointment=appointment,
             transaction_type=TransactionType.CANCELLATION,
@@ -262,6 +263,7 @@ def appointment_payment_refund(
         appointment.refunded_amount += value
         if appointment.refunded_amount >= appointment.total_amount:
             appointment.status = PaymentStatus.REFUNDED
+            appointment_notify_on_commit(appointment=appointment, status=appointment.status)
         appointment.save()
         transaction_record(
             appointment=appointment,

@@ -32,6 +32,17 @@ def _refunded_total(payment: Mapping[str, Any]) -> Decimal | None:
     return sum(amounts, Decimal("0.00")) if amounts else None
 
 
+def appointment_notify_on_commit(*, appointment: Appointment, status: str) -> None:
+    """Tell the patient once the transaction commits (PAID, CANCELED and REFUNDED only)."""
+    if status not in NOTIFIED_STATUSES:
+        return
+    from payments.tasks import appointment_notify_task  # tasks import services: import late
+
+    transaction.on_commit(
+        partial(appointment_notify_task.delay, appointment.pk, status), robust=True
+    )
+
+
 def appointment_transition_apply(
     *,
     appointment: Appointment,
@@ -53,12 +64,14 @@ def appointment_transition_apply(
     if target == PaymentStatus.PAID and appointment.paid_at is None:
         appointment.paid_at = timezone.now()
     amount = _money(payment.get("value"))
+    refunded_now = Decimal("0.00")
     if event in REFUND_EVENTS or event in CHARGEBACK_EVENTS:
         refunded = _refunded_total(payment)
         if target == PaymentStatus.REFUNDED:
             refunded = appointment.total_amount
         if refunded is not None and refunded > appointment.refunded_amount:
-            amount = refunded - appointment.refunded_amount
+            # Only what this event adds: a refund made through our API is already counted.
+            refunded_now = refunded - appointment.refunded_amount
             appointment.refunded_amount = refunded
     appointment.status = target
     appointment.last_payment_error = ""
@@ -72,26 +85,16 @@ def appointment_transition_apply(
         webhook_event=webhook_event,
         response_payload={"event": event, "from": previous, "to": target},
     )
-    if event in REFUND_EVENTS and transaction_type != TransactionType.REFUND:
+    if refunded_now > 0:
         transaction_record(
             appointment=appointment,
-            transaction_type=TransactionType.REFUND,
+            transaction_type=(
+                TransactionType.CHARGEBACK if event in CHARGEBACK_EVENTS else TransactionType.REFUND
+            ),
             succeeded=True,
-            amount=amount,
+            amount=refunded_now,
             webhook_event=webhook_event,
         )
-    if event in CHARGEBACK_EVENTS:
-        transaction_record(
-            appointment=appointment,
-            transaction_type=TransactionType.CHARGEBACK,
-            succeeded=True,
-            amount=amount,
-            webhook_event=webhook_event,
-        )
-    if target != previous and target in NOTIFIED_STATUSES:
-        from payments.tasks import appointment_notify_task
-
-        transaction.on_commit(
-            partial(appointment_notify_task.delay, appointment.pk, target), robust=True
-        )
+    if target != previous:
+        appointment_notify_on_commit(appointment=appointment, status=target)
     return target

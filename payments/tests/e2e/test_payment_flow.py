@@ -271,12 +271,6 @@ def test_full_and_partial_refunds(stack: Stack) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bug: PAYMENT_PARTIALLY_REFUNDED after a refund made through the API writes a "
-    "second REFUND row for the charge's whole value (payments/services/state.py)",
-)
 def test_partial_refund_is_counted_once_in_the_ledger(stack: Stack) -> None:
     professional = stack.create_professional()
     partial = stack.paid(professional, stack.create_patient())
@@ -286,12 +280,6 @@ def test_partial_refund_is_counted_once_in_the_ledger(stack: Stack) -> None:
     assert sum(filter(None, amounts), Decimal("0.00")) == Decimal("30.00"), amounts
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bug: cancelling or refunding through the API sends no e-mail (only a webhook "
-    "transition does, and the webhook that follows is IGNORED)",
-)
 def test_cancel_and_refund_through_the_api_email_the_patient(stack: Stack) -> None:
     professional = stack.create_professional()
     patient = stack.create_patient()
