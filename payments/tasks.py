@@ -99,3 +99,10 @@ def sync_stale_charges_task() -> int:
 @shared_task(name="payments.tasks.replay_failed_webhooks_task")
 def replay_failed_webhooks_task() -> dict[str, int]:
     return webhooks.webhook_events_replay()
+
+
+@shared_task(name="payments.tasks.process_webhook_event_task")
+def process_webhook_event_task(event_id: int) -> str:
+    """Finish a webhook event whose appointment was busy when it arrived (waits for the lock;
+    failures are stored as FAILED for the replay)."""
+    return webhooks.webhook_event_process(event_id=event_id)

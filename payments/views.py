@@ -29,6 +29,7 @@ from payments.serializers import (
 from payments.services import charges, webhooks
 from payments.services.asaas.payloads import decode_json
 from payments.services.asaas_service import AsaasError
+from payments.tasks import process_webhook_event_task
 
 TAG = "Pagamentos"
 ASAAS_UNAVAILABLE = OpenApiResponse(
@@ -191,7 +192,10 @@ class AsaasWebhookView(APIView):
         event, created = webhooks.webhook_event_store(payload=payload)
         outcome = event.outcome
         if created:
-            outcome = webhooks.webhook_event_process(event_id=event.pk)
+            outcome = webhooks.webhook_event_process(event_id=event.pk, wait=False)
+            if outcome == webhooks.DEFERRED:
+                process_webhook_event_task.apply_async((event.pk,), countdown=2)
+                outcome = event.outcome
         return Response({"received": True, "duplicate": not created, "outcome": outcome})
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +22,8 @@ from payments.services.state import appointment_transition_apply
 
 logger = logging.getLogger("payments.webhooks")
 REFERENCE_PREFIX = "appointment-"
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL SQLSTATE for NOWAIT on a locked row
+DEFERRED = "DEFERRED"
 
 
 def webhook_token_is_valid(received: str | None) -> bool:
@@ -57,21 +59,40 @@ def webhook_event_store(*, payload: Any) -> tuple[WebhookEvent, bool]:
     return event, True
 
 
-def _appointment_for(payment: Mapping[str, Any]) -> Appointment | None:
-    queryset = Appointment.objects.select_for_update(of=("self",))
+class AppointmentBusy(Exception):
+    """The appointment row is locked (its charge is being created right now)."""
+
+
+def _appointment_for(payment: Mapping[str, Any], *, wait: bool) -> Appointment | None:
+    # Inside the webhook request we must not wait behind a worker talking to Asaas (the
+    # delivery would exceed Asaas's 10 s); the event is then finished by a task instead.
+    queryset = Appointment.objects.select_for_update(of=("self",), nowait=not wait)
     reference = str(payment.get("externalReference") or "")
     if reference.startswith(REFERENCE_PREFIX) and reference[len(REFERENCE_PREFIX) :].isdigit():
-        found = queryset.filter(pk=int(reference[len(REFERENCE_PREFIX) :])).first()
+        found = _first_locked(queryset.filter(pk=int(reference[len(REFERENCE_PREFIX) :])))
         if found is not None:
             return found
     payment_id = payment.get("id")
     if payment_id:
-        return queryset.filter(asaas_payment_id=str(payment_id)).first()
+        return _first_locked(queryset.filter(asaas_payment_id=str(payment_id)))
     return None
 
 
-def webhook_event_process(*, event_id: int) -> str:
-    """Apply a stored event once. Returns its outcome; failures are stored as FAILED."""
+def _first_locked(queryset: Any) -> Appointment | None:
+    try:
+        return queryset.first()  # type: ignore[no-any-return]
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            raise AppointmentBusy from error
+        raise
+
+
+def webhook_event_process(*, event_id: int, wait: bool = True) -> str:
+    """Apply a stored event once. Returns its outcome; failures are stored as FAILED.
+
+    With ``wait=False`` (the webhook request) a locked appointment is not waited for: the
+    event stays RECEIVED and ``DEFERRED`` is returned, for a task to finish it.
+    """
     try:
         with transaction.atomic():
             event = WebhookEvent.objects.select_for_update().get(pk=event_id)
@@ -79,7 +100,9 @@ def webhook_event_process(*, event_id: int) -> str:
                 return event.outcome
             event.attempts += 1
             payment = event.payload.get("payment")
-            appointment = _appointment_for(payment) if isinstance(payment, Mapping) else None
+            appointment = (
+                _appointment_for(payment, wait=wait) if isinstance(payment, Mapping) else None
+            )
             if appointment is None:
                 event.outcome = WebhookOutcome.IGNORED
                 event.error = _("Nenhuma consulta corresponde a esta cobrança.")
@@ -103,7 +126,9 @@ def webhook_event_process(*, event_id: int) -> str:
             event.processed_at = timezone.now()
             event.save()
             return event.outcome
-    except Exception as error:
+    except AppointmentBusy:
+        return DEFERRED
+    except Exception as error:  # recorded as FAILED for the replay command
         logger.exception("webhook processing failed event=%s", event_id)
         WebhookEvent.objects.filter(pk=event_id).update(
             outcome=WebhookOutcome.FAILED,

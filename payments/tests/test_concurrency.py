@@ -110,3 +110,64 @@ def test_concurrent_webhooks_for_one_charge_make_one_transition(
         ).count()
         == 1
     )
+
+
+def test_webhook_for_a_locked_appointment_answers_at_once_and_defers(
+    chargeable_professional: Professional,
+    patient: Patient,
+    make_billed_appointment: Callable[..., Appointment],
+    settings: Any,
+) -> None:
+    """A worker holding the appointment's row lock (creating its charge) must not make the
+    webhook request wait: the event is stored, answered 200, and finished by a task."""
+    from django.db import transaction
+    from rest_framework.test import APIClient
+
+    from payments.models import WebhookEvent, WebhookOutcome
+    from payments.tasks import process_webhook_event_task
+
+    settings.ASAAS_WEBHOOK_TOKEN = "lock-test-token-0123456789abcdef"
+    appointment = make_billed_appointment(professional=chargeable_professional, patient=patient)
+    locked = threading.Event()
+    release = threading.Event()
+
+    def hold_lock() -> None:
+        try:
+            with transaction.atomic():
+                Appointment.objects.select_for_update().get(pk=appointment.pk)
+                locked.set()
+                release.wait(timeout=10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    assert locked.wait(timeout=5)
+    body = {
+        "id": "evt_lock&1",
+        "event": "PAYMENT_RECEIVED",
+        "dateCreated": "2030-01-01 10:00:00",
+        "payment": {"id": "pay_lock", "externalReference": f"appointment-{appointment.pk}"},
+    }
+    try:
+        with mock.patch.object(process_webhook_event_task, "apply_async") as deferred:
+            response = APIClient().post(
+                "/api/payments/webhooks/asaas/",
+                body,
+                format="json",
+                HTTP_ASAAS_ACCESS_TOKEN=settings.ASAAS_WEBHOOK_TOKEN,
+            )
+    finally:
+        release.set()
+        holder.join(timeout=10)
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get(event_id="evt_lock&1")
+    assert event.outcome == WebhookOutcome.RECEIVED
+    deferred.assert_called_once()
+    assert deferred.call_args.args[0] == (event.pk,)
+    appointment.refresh_from_db()
+    assert appointment.status == PaymentStatus.PENDING
+    # The task, once the lock is free, applies it.
+    assert process_webhook_event_task.apply(args=(event.pk,)).get() == WebhookOutcome.PROCESSED
+    appointment.refresh_from_db()
+    assert appointment.status == PaymentStatus.PAID
