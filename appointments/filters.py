@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from core.documents import only_digits
@@ -48,11 +49,12 @@ class DateOrDateTimeField(forms.Field):
         return parsed
 
 
-@extend_schema_field({"type": "string", "example": "2025-07-15"})
+@extend_schema_field(OpenApiTypes.STR)
 class DateOrDateTimeFilter(django_filters.Filter):
     field_class = DateOrDateTimeField
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class IdFilter(django_filters.NumberFilter):
     """A positive integer id (bounded so no database ever sees an out-of-range value)."""
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.serializers import BaseSerializer
@@ -13,6 +14,7 @@ from core.api.schema import (
     READ_ERRORS,
     VALIDATION_ERROR,
     WRITE_ERRORS,
+    described_filter_parameters,
 )
 
 from . import services
@@ -33,7 +35,16 @@ WRITE_RESPONSES = {**WRITE_ERRORS, 409: CONFLICT}
             "datas e ordenação."
         ),
         tags=[TAG],
-        responses={200: AppointmentSerializer(many=True), 400: VALIDATION_ERROR},
+        parameters=described_filter_parameters(
+            AppointmentFilter,
+            {
+                "professional": OpenApiTypes.INT,
+                **dict.fromkeys(
+                    ("date", "date_start", "date_end", "start_date", "end_date"), OpenApiTypes.STR
+                ),
+            },
+        ),
+        responses={200: AppointmentSerializer(many=True), 400: VALIDATION_ERROR, 404: NOT_FOUND},
     ),
     create=extend_schema(
         summary=_("Agendar consulta"),
@@ -94,7 +105,7 @@ PATIENT_TAG = "Pacientes"
         summary=_("Listar pacientes"),
         description=_("Lista paginada com busca; o CPF aparece mascarado na listagem."),
         tags=[PATIENT_TAG],
-        responses={200: PatientListSerializer(many=True), 400: VALIDATION_ERROR},
+        responses={200: PatientListSerializer(many=True), 400: VALIDATION_ERROR, 404: NOT_FOUND},
     ),
     create=extend_schema(
         summary=_("Cadastrar paciente"),

@@ -21,7 +21,7 @@ TAG = "Profissionais"
         summary=_("Listar profissionais"),
         description=_("Lista paginada, com busca, filtro por profissão e ordenação."),
         tags=[TAG],
-        responses={200: ProfessionalSerializer(many=True), 400: VALIDATION_ERROR},
+        responses={200: ProfessionalSerializer(many=True), 400: VALIDATION_ERROR, 404: NOT_FOUND},
     ),
     create=extend_schema(
         summary=_("Cadastrar profissional"),

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    inline_serializer,
+)
 from rest_framework import serializers
 
 DetailErrorSerializer = inline_serializer(
@@ -53,3 +59,15 @@ PROTECTED = OpenApiResponse(
 
 READ_ERRORS = {404: NOT_FOUND}
 WRITE_ERRORS = {400: VALIDATION_ERROR, 415: UNSUPPORTED_MEDIA}
+
+
+def described_filter_parameters(
+    filterset: type, types: dict[str, OpenApiTypes]
+) -> list[OpenApiParameter]:
+    """Query parameters for filters whose schema type is overridden, keeping their labels
+    (drf-spectacular drops the label of a filter whose class carries a type override)."""
+    filters = filterset.base_filters  # type: ignore[attr-defined]
+    return [
+        OpenApiParameter(name, type_, OpenApiParameter.QUERY, description=str(filters[name].label))
+        for name, type_ in types.items()
+    ]
