@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
-from appointments.models import Appointment, Patient
+from appointments.models import Appointment, Patient, PaymentStatus
 from professionals.models import Professional
 
 DEMO_PROFESSIONALS: tuple[tuple[str, str, str, str], ...] = (
@@ -224,15 +224,16 @@ def _copy_appointments(
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor underneath Django's wrapper
         sql = (
-            f'COPY {table} (professional_id, date, "end", duration_minutes, created_at, '
-            "updated_at) FROM STDIN"
+            f'COPY {table} (professional_id, date, "end", duration_minutes, status, '
+            "refunded_amount, payment_attempts, last_payment_error, payment_method, "
+            "asaas_invoice_url, created_at, updated_at) FROM STDIN"
         )
         for batch in _batches(rows, batch_size):
             buffer = io.StringIO()
             for professional_id, start, end in batch:
                 buffer.write(
                     f"{professional_id}\t{start.isoformat()}\t{end.isoformat()}\t"
-                    f"{SLOT_MINUTES}\t{now}\t{now}\n"
+                    f"{SLOT_MINUTES}\t{PaymentStatus.NOT_BILLED}\t0.00\t0\t\t\t\t{now}\t{now}\n"
                 )
             with transaction.atomic(), raw.copy(sql) as copy:
                 copy.write(buffer.getvalue())
