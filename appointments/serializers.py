@@ -28,6 +28,8 @@ README_APPOINTMENT = {"date": "2025-07-15T14:30:00-03:00", "professional": 1}
 )
 class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
     professional_data = ProfessionalSummarySerializer(source="professional", read_only=True)
+    # Plain text, not format "uri": it is empty until the charge exists.
+    asaas_invoice_url = serializers.CharField(read_only=True)
     total_amount = serializers.DecimalField(
         max_digits=10,
         decimal_places=2,

@@ -68,6 +68,10 @@ def _asaas_unavailable(error: AsaasError) -> Response:
 class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
     """Payment actions on an appointment: /api/appointments/{id}/<action>/."""
 
+    def get_serializer_class(self) -> Any:
+        # Used by OPTIONS (metadata); the actions build their own serializers.
+        return RefundRequestSerializer if self.action == "refund" else PaymentStatusSerializer
+
     def get_queryset(self) -> QuerySet[Appointment]:
         return Appointment.objects.select_related("professional", "patient").prefetch_related(
             Prefetch(

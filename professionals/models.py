@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -49,7 +49,12 @@ class Professional(models.Model):
     )
     address_number = models.CharField(_("número"), max_length=20, blank=True)
     province = models.CharField(_("bairro"), max_length=100, blank=True)
-    postal_code = models.CharField(_("CEP"), max_length=8, blank=True)
+    postal_code = models.CharField(
+        _("CEP"),
+        max_length=8,
+        blank=True,
+        validators=[RegexValidator(r"^\d{8}$", _("Informe um CEP com 8 dígitos."))],
+    )
     split_percentage = models.DecimalField(
         _("percentual do profissional"),
         max_digits=5,

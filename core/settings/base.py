@@ -151,7 +151,7 @@ DEFAULT_FROM_EMAIL = env.str(
 # still runs a real worker process (eager mode is never the default).
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_QUEUE_DIR = Path(env.str("CELERY_QUEUE_DIR", default=str(BASE_DIR / "var" / "celery")))
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost/"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
     # Longer than any retry countdown (retry_backoff_max below), so no task is redelivered twice.
     {"visibility_timeout": 2 * 60 * 60}

@@ -13,7 +13,13 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "0.
 SQLITE_PATH = env.str("SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3"))
 DATABASES = {
     "default": database_or_fallback(
-        {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH},
+        {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": SQLITE_PATH,
+            # web, worker and beat share the file: wait for the lock instead of failing, and
+            # take the write lock up front so two writers never deadlock on an upgrade.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        },
         f"the SQLite file {SQLITE_PATH}",
     )
 }
