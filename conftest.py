@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -58,6 +59,32 @@ def _fail_missing_service_in_ci(request: pytest.FixtureRequest) -> None:
     pytest.fail(f"CI=true but a service this test needs is not available: {needed}")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counters() -> None:
+    """Throttle counters live in the cache: every test starts from zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
-def api_client() -> APIClient:
+def staff_user(db: None) -> Any:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user(
+        username="equipe", email="equipe@example.com", password="senha-da-equipe", is_staff=True
+    )
+
+
+@pytest.fixture
+def api_client(staff_user: Any) -> APIClient:
+    """A client authenticated as staff (operators may do everything)."""
+    client = APIClient()
+    client.force_authenticate(user=staff_user)
+    return client
+
+
+@pytest.fixture
+def anon_client() -> APIClient:
+    """A client with no credentials."""
     return APIClient()

@@ -222,10 +222,18 @@ step_schemathesis() {
         db_url="sqlite:///$WORK_DIR/schemathesis.sqlite3"
         info "Banco descartável: SQLite em arquivo temporário"
     fi
+    # Authenticated as staff (the whole API is open to it); throttling out of the way.
+    local st_user="schemathesis" st_password token
+    st_password="$(python -c 'import secrets; print(secrets.token_urlsafe(24))')"
     local -a server_env=(DJANGO_SETTINGS_MODULE=core.settings.development DEBUG=False
-        DATABASE_URL="$db_url" MEDICAL_API_DB_NOTICE_SHOWN=1)
+        DATABASE_URL="$db_url" MEDICAL_API_DB_NOTICE_SHOWN=1
+        THROTTLE_ANON_RATE=100000/minute THROTTLE_USER_RATE=100000/minute
+        THROTTLE_AUTH_RATE=100000/minute THROTTLE_WEBHOOK_RATE=100000/minute)
     env "${server_env[@]}" python manage.py migrate --no-input --verbosity 0 || return 1
     env "${server_env[@]}" python manage.py seed >/dev/null || return 1
+    env "${server_env[@]}" DJANGO_SUPERUSER_USERNAME="$st_user" \
+        DJANGO_SUPERUSER_PASSWORD="$st_password" python manage.py ensure_superuser >/dev/null ||
+        return 1
 
     env "${server_env[@]}" gunicorn core.wsgi:application --bind "127.0.0.1:$port" \
         --workers 2 --timeout 30 --log-level warning >"$WORK_DIR/server.log" 2>&1 &
@@ -240,8 +248,22 @@ step_schemathesis() {
         sleep 1
         waited=$((waited + 1))
     done
-    info "Aplicação em $url (semente $ST_SEED, até $ST_MAX_EXAMPLES exemplos por operação)."
+    token="$(ST_URL="$url" ST_USER="$st_user" ST_PASSWORD="$st_password" python - <<'PY'
+import json, os, urllib.request
+body = json.dumps({"username": os.environ["ST_USER"], "password": os.environ["ST_PASSWORD"]})
+request = urllib.request.Request(
+    os.environ["ST_URL"] + "/api/auth/token/", body.encode(), {"Content-Type": "application/json"}
+)
+print(json.load(urllib.request.urlopen(request, timeout=10))["access"])
+PY
+)" || {
+        warn "Não foi possível obter um token de acesso para o schemathesis."
+        cleanup_schemathesis
+        return 1
+    }
+    info "Aplicação em $url (semente $ST_SEED, até $ST_MAX_EXAMPLES exemplos por operação, como equipe)."
     schemathesis run "$url/api/schema/" \
+        --header "Authorization: Bearer $token" \
         --checks "$checks" \
         --seed "$ST_SEED" \
         --max-examples "$ST_MAX_EXAMPLES" \

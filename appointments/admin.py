@@ -1,16 +1,49 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Appointment
+from .models import Appointment, Patient
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin[Appointment]):
-    list_display = ("date", "end", "duration_minutes", "professional", "created_at")
-    list_select_related = ("professional",)
-    search_fields = ("professional__preferred_name", "professional__profession")
-    list_filter = ("professional__profession", "date")
+class AppointmentAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "date",
+        "end",
+        "duration_minutes",
+        "professional",
+        "patient",
+        "status",
+        "total_amount",
+        "created_at",
+    )
+    list_select_related = ("professional", "patient")
+    search_fields = ("professional__preferred_name", "professional__profession", "patient__name")
+    list_filter = ("status", "professional__profession", "date")
     date_hierarchy = "date"
-    autocomplete_fields = ("professional",)
-    readonly_fields = ("end", "created_at", "updated_at")
+    autocomplete_fields = ("professional", "patient")
+    readonly_fields = (
+        "end",
+        "status",
+        "platform_amount",
+        "professional_amount",
+        "refunded_amount",
+        "asaas_payment_id",
+        "asaas_invoice_url",
+        "paid_at",
+        "payment_attempts",
+        "last_payment_error",
+        "created_at",
+        "updated_at",
+    )
     ordering = ("-date",)
+    list_per_page = 50
+
+
+@admin.register(Patient)
+class PatientAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "email", "created_at")
+    search_fields = ("name", "email", "=cpf")
+    date_hierarchy = "created_at"
+    readonly_fields = ("asaas_customer_id", "created_by", "created_at", "updated_at")
+    ordering = ("name",)
     list_per_page = 50

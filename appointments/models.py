@@ -4,12 +4,14 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.postgres.fields import RangeBoundary, RangeOperators
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.audit import audited_history
 from core.db import PostgresExclusionConstraint, TsTzRange
 from core.documents import validate_cpf
 from professionals.models import Professional
@@ -51,8 +53,19 @@ class Patient(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("celular"), max_length=20, blank=True)
     asaas_customer_id = models.CharField(_("cliente Asaas"), max_length=64, blank=True)
+    # Who registered the patient: a professional user sees the patients they registered.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cadastrado por"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
     updated_at = models.DateTimeField(_("atualizado em"), auto_now=True)
+
+    history = audited_history()
 
     class Meta:
         verbose_name = _("paciente")
@@ -124,6 +137,8 @@ class Appointment(models.Model):
 
     created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
     updated_at = models.DateTimeField(_("atualizado em"), auto_now=True)
+
+    history = audited_history()
 
     class Meta:
         verbose_name = _("consulta")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from .models import SLOT_FREEING_STATUSES, Appointment
+from .models import SLOT_FREEING_STATUSES, Appointment, Patient
 
 
 def appointment_overlapping(
@@ -23,3 +24,25 @@ def appointment_overlapping(
 
 def appointment_list() -> QuerySet[Appointment]:
     return Appointment.objects.select_related("professional", "patient").order_by("date", "id")
+
+
+def appointment_list_for(*, user: Any) -> QuerySet[Appointment]:
+    """Staff see every appointment; a professional user only their own."""
+    queryset = appointment_list()
+    if user.is_staff:
+        return queryset
+    own = getattr(user, "professional", None)
+    return queryset.filter(professional=own) if own is not None else queryset.none()
+
+
+def patient_list_for(*, user: Any) -> QuerySet[Patient]:
+    """Staff see every patient; a professional user the patients of their appointments and
+    the ones they registered."""
+    queryset = Patient.objects.order_by("name", "id")
+    if user.is_staff:
+        return queryset
+    own = getattr(user, "professional", None)
+    if own is None:
+        return queryset.none()
+    visible = Patient.objects.filter(Q(appointments__professional=own) | Q(created_by=user))
+    return queryset.filter(pk__in=visible.values("pk"))

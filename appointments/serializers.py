@@ -8,9 +8,11 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from core.documents import mask_cpf, only_digits
+from professionals.selectors import professional_list_for
 from professionals.serializers import ProfessionalSummarySerializer
 
 from .models import MAX_TOTAL_AMOUNT, Appointment, Patient
+from .selectors import patient_list_for
 
 README_APPOINTMENT = {"date": "2025-07-15T14:30:00-03:00", "professional": 1}
 
@@ -39,6 +41,17 @@ class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
         allow_null=True,
         help_text=_("Valor a cobrar do paciente. Sem valor, a consulta não é cobrada."),
     )
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is not None and not user.is_staff:
+            # A professional books only for themself and only their visible patients: any
+            # other id is "not found" (400), never a hint that it exists.
+            fields["professional"].queryset = professional_list_for(user=user)  # type: ignore[attr-defined]
+            fields["patient"].queryset = patient_list_for(user=user)  # type: ignore[attr-defined]
+        return fields
 
     class Meta:
         model = Appointment

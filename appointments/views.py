@@ -16,11 +16,12 @@ from core.api.schema import (
     WRITE_ERRORS,
     described_filter_parameters,
 )
+from core.audit import AccessLoggedMixin
 
 from . import services
 from .filters import AppointmentFilter, PatientFilter
 from .models import Appointment, Patient
-from .selectors import appointment_list
+from .selectors import appointment_list_for, patient_list_for
 from .serializers import AppointmentSerializer, PatientListSerializer, PatientSerializer
 
 TAG = "Consultas"
@@ -77,12 +78,12 @@ WRITE_RESPONSES = {**WRITE_ERRORS, 409: CONFLICT}
         responses={204: None, 404: NOT_FOUND, 409: PROTECTED},
     ),
 )
-class AppointmentViewSet(viewsets.ModelViewSet[Appointment]):
+class AppointmentViewSet(AccessLoggedMixin, viewsets.ModelViewSet[Appointment]):
     serializer_class = AppointmentSerializer
     filterset_class = AppointmentFilter
 
     def get_queryset(self) -> QuerySet[Appointment]:
-        return appointment_list()
+        return appointment_list_for(user=self.request.user)
 
     def perform_create(self, serializer: BaseSerializer[Appointment]) -> None:
         serializer.instance = services.appointment_create(**serializer.validated_data)
@@ -136,11 +137,15 @@ PATIENT_TAG = "Pacientes"
         responses={204: None, 404: NOT_FOUND, 409: PROTECTED},
     ),
 )
-class PatientViewSet(viewsets.ModelViewSet[Patient]):
+class PatientViewSet(AccessLoggedMixin, viewsets.ModelViewSet[Patient]):
     filterset_class = PatientFilter
+    staff_only_actions = ("destroy",)
 
     def get_queryset(self) -> QuerySet[Patient]:
-        return Patient.objects.order_by("name", "id")
+        return patient_list_for(user=self.request.user)
+
+    def perform_create(self, serializer: BaseSerializer[Patient]) -> None:
+        serializer.save(created_by=self.request.user)
 
     def get_serializer_class(self) -> type[PatientSerializer]:
         return PatientListSerializer if self.action == "list" else PatientSerializer

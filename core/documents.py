@@ -45,3 +45,11 @@ def mask_cpf(value: str) -> str:
     if len(digits) != 11:
         return "***"
     return f"***.{digits[3:6]}.{digits[6:9]}-**"
+
+
+def mask_document(value: str) -> str:
+    """A CPF masked as by ``mask_cpf``; a CNPJ keeps only its branch and check digits."""
+    digits = only_digits(value)
+    if len(digits) == 14:
+        return f"**.***.***/{digits[8:12]}-{digits[12:]}"
+    return mask_cpf(digits)

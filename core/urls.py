@@ -1,20 +1,28 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from . import views
+from .api.auth import TokenObtainView, TokenRefreshThrottledView, TokenVerifyThrottledView
+from .api.permissions import DocsPermission
+
+docs = {"permission_classes": [DocsPermission]}
 
 api_patterns: list[URLPattern | URLResolver] = [
+    path("auth/token/", TokenObtainView.as_view(), name="token-obtain"),
+    path("auth/token/refresh/", TokenRefreshThrottledView.as_view(), name="token-refresh"),
+    path("auth/token/verify/", TokenVerifyThrottledView.as_view(), name="token-verify"),
     path("", include("professionals.urls")),
     path("", include("appointments.urls")),
     path("", include("payments.urls")),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("schema/", SpectacularAPIView.as_view(**docs), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema", **docs), name="swagger-ui"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema", **docs), name="redoc"),
 ]
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_URL, admin.site.urls),
     path("api/", include(api_patterns)),
     path("health/", views.health, name="health"),
 ]

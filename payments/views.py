@@ -15,9 +15,12 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from appointments.models import Appointment
+from appointments.selectors import appointment_list_for
+from core.api.permissions import IsStaff
 from core.api.schema import NOT_FOUND, VALIDATION_ERROR, DetailErrorSerializer
 from payments.metrics import payment_metrics
 from payments.models import PaymentTransaction
@@ -72,8 +75,10 @@ class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
         # Used by OPTIONS (metadata); the actions build their own serializers.
         return RefundRequestSerializer if self.action == "refund" else PaymentStatusSerializer
 
+    staff_only_actions = ("refund",)
+
     def get_queryset(self) -> QuerySet[Appointment]:
-        return Appointment.objects.select_related("professional", "patient").prefetch_related(
+        return appointment_list_for(user=self.request.user).prefetch_related(
             Prefetch(
                 "payment_transactions",
                 queryset=PaymentTransaction.objects.order_by("-created_at", "-id"),
@@ -135,7 +140,9 @@ class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
 
     @extend_schema(
         summary=gettext_lazy("Reembolsar pagamento"),
-        description=gettext_lazy("Reembolso total (sem amount) ou parcial de uma consulta paga."),
+        description=gettext_lazy(
+            "Somente equipe. Reembolso total (sem amount) ou parcial de uma consulta paga."
+        ),
         tags=[TAG],
         request=RefundRequestSerializer,
         responses={200: PaymentStatusSerializer, 400: VALIDATION_ERROR, 404: NOT_FOUND},
@@ -159,6 +166,8 @@ class AsaasWebhookView(APIView):
 
     authentication_classes: list[type] = []
     permission_classes = [permissions.AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "asaas_webhook"
 
     @extend_schema(
         summary=gettext_lazy("Webhook do Asaas"),
@@ -204,7 +213,7 @@ class AsaasWebhookView(APIView):
 
 
 class PaymentMetricsView(APIView):
-    permission_classes = [permissions.IsAdminUser]
+    permission_classes = [permissions.IsAuthenticated, IsStaff]
 
     @extend_schema(
         summary=gettext_lazy("Métricas de pagamento"),

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.audit import audited_history
 from core.documents import validate_cpf_cnpj
 
 from .validators import validate_contact
@@ -74,8 +76,20 @@ class Professional(models.Model):
     asaas_created_at = models.DateTimeField(_("criado no Asaas em"), null=True, blank=True)
     asaas_updated_at = models.DateTimeField(_("sincronizado com o Asaas em"), null=True, blank=True)
 
+    # The login of the professional themself (role "professional": sees only their own data).
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("usuário"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="professional",
+    )
+
     created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
     updated_at = models.DateTimeField(_("atualizado em"), auto_now=True)
+
+    history = audited_history()
 
     class Meta:
         verbose_name = _("profissional")

@@ -5,7 +5,7 @@ from typing import Any
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
-from core.documents import only_digits
+from core.documents import mask_document, only_digits
 
 from .models import Professional
 
@@ -60,6 +60,25 @@ class ProfessionalSerializer(serializers.ModelSerializer[Professional]):
             "cpf_cnpj": {"max_length": 18},
             "postal_code": {"max_length": 9},
         }
+
+    #: Only staff may set these (the professional's commission and where it is paid).
+    STAFF_ONLY_FIELDS = ("split_percentage", "asaas_wallet_id")
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if not (user is not None and user.is_staff):
+            for name in self.STAFF_ONLY_FIELDS:
+                fields[name].read_only = True
+        return fields
+
+    def to_representation(self, instance: Professional) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        view = self.context.get("view")
+        if getattr(view, "action", None) == "list" and data.get("cpf_cnpj"):
+            data["cpf_cnpj"] = mask_document(data["cpf_cnpj"])
+        return data
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):

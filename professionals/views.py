@@ -6,11 +6,12 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.serializers import BaseSerializer
 
-from core.api.schema import NOT_FOUND, READ_ERRORS, VALIDATION_ERROR, WRITE_ERRORS
+from core.api.schema import NOT_FOUND, PROTECTED, READ_ERRORS, VALIDATION_ERROR, WRITE_ERRORS
 
 from . import services
 from .filters import ProfessionalFilter
 from .models import Professional
+from .selectors import professional_list_for
 from .serializers import ProfessionalSerializer
 
 TAG = "Profissionais"
@@ -25,6 +26,7 @@ TAG = "Profissionais"
     ),
     create=extend_schema(
         summary=_("Cadastrar profissional"),
+        description=_("Somente equipe."),
         tags=[TAG],
         responses={201: ProfessionalSerializer, **WRITE_ERRORS},
     ),
@@ -45,17 +47,21 @@ TAG = "Profissionais"
     ),
     destroy=extend_schema(
         summary=_("Excluir profissional"),
-        description=_("Exclui o profissional e, em cascata, as suas consultas."),
+        description=_(
+            "Somente equipe. Exclui o profissional e, em cascata, as suas consultas; recusado "
+            "com 409 quando há histórico de pagamento."
+        ),
         tags=[TAG],
-        responses={204: None, 404: NOT_FOUND},
+        responses={204: None, 404: NOT_FOUND, 409: PROTECTED},
     ),
 )
 class ProfessionalViewSet(viewsets.ModelViewSet[Professional]):
     serializer_class = ProfessionalSerializer
     filterset_class = ProfessionalFilter
+    staff_only_actions = ("create", "destroy")
 
     def get_queryset(self) -> QuerySet[Professional]:
-        return Professional.objects.order_by("preferred_name", "id")
+        return professional_list_for(user=self.request.user)
 
     def perform_create(self, serializer: BaseSerializer[Professional]) -> None:
         serializer.instance = services.professional_create(**serializer.validated_data)

@@ -166,11 +166,12 @@ def race(worker: Callable[[int], Any], count: int = THREADS) -> list[Any]:
 def test_concurrent_api_posts_of_one_slot_exactly_one_wins() -> None:
     professional = ProfessionalFactory.create()
     body = {"date": "2030-07-15T14:00:00", "professional": professional.pk}
+    staff = make_staff()
 
     def post(index: int) -> Any:
         # Slightly different slots, all overlapping 14:00-14:30.
         shifted = {**body, "duration_minutes": 30 + index}
-        return APIClient().post("/api/appointments/", shifted, format="json")
+        return staff_api(staff).post("/api/appointments/", shifted, format="json")
 
     responses = race(post)
 
@@ -206,10 +207,11 @@ def test_concurrent_service_calls_exactly_one_wins() -> None:
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_races_on_different_professionals_all_win() -> None:
     professionals = ProfessionalFactory.create_batch(THREADS)
+    staff = make_staff()
 
     def post(index: int) -> Any:
         body = {"date": "2030-07-15T14:00:00", "professional": professionals[index].pk}
-        return APIClient().post("/api/appointments/", body, format="json")
+        return staff_api(staff).post("/api/appointments/", body, format="json")
 
     responses = race(post)
 
@@ -277,3 +279,15 @@ def test_a_writer_waits_for_an_open_transaction_and_then_fails() -> None:
     assert isinstance(results[1], IntegrityError), results
     assert time.monotonic() - started >= 0.5
     assert list(Appointment.objects.values_list("date", flat=True)) == [SLOT]
+
+
+def staff_api(user: Any) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user=user)
+    return client
+
+
+def make_staff() -> Any:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user(username="corrida", is_staff=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -71,3 +73,32 @@ def described_filter_parameters(
         OpenApiParameter(name, type_, OpenApiParameter.QUERY, description=str(filters[name].label))
         for name, type_ in types.items()
     ]
+
+
+def add_common_error_responses(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: document on every operation the responses
+    that come from the framework rather than the view — 429 (throttling) everywhere, and
+    401/403 wherever authentication is required."""
+    detail = {"application/json": {"schema": {"$ref": "#/components/schemas/DetailError"}}}
+    common = {
+        "429": str(_("Muitas requisições: aguarde e tente de novo (limite por usuário/IP).")),
+    }
+    secured = {
+        "401": str(_("Credenciais ausentes ou inválidas (envie Authorization: Bearer <token>).")),
+        "403": str(_("Autenticado, mas sem permissão para esta operação.")),
+    }
+    for methods in result.get("paths", {}).values():
+        for operation in methods.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            wanted = dict(common)
+            security = operation.get("security") or []
+            if security and {} not in security:
+                wanted.update(secured)
+            for code, description in wanted.items():
+                operation["responses"].setdefault(
+                    code, {"description": description, "content": detail}
+                )
+    return result

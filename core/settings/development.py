@@ -7,7 +7,7 @@ from .environment import BASE_DIR, database_or_fallback, env, raw_str
 
 ENVIRONMENT = "development"
 DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-development-only-key-change-me")
+SECRET_KEY = env.str("SECRET_KEY", default="") or "django-insecure-development-only-key-change-me"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "0.0.0.0"])  # noqa: S104 - runserver on all interfaces in dev
 
 SQLITE_PATH = env.str("SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3"))

@@ -39,3 +39,5 @@ SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
+# Schema and docs are for operators unless explicitly published.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)

@@ -7,8 +7,8 @@ from .environment import database_or_fallback, env, raw_str
 
 ENVIRONMENT = "testing"
 DEBUG = False
-SECRET_KEY = env.str(
-    "SECRET_KEY", default="testing-only-secret-key-not-for-production-use-0123456789"
+SECRET_KEY = (
+    env.str("SECRET_KEY", default="") or "testing-only-secret-key-not-for-production-use-0123456789"
 )
 ALLOWED_HOSTS = ["*"]
 
@@ -31,3 +31,6 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 ASAAS_API_KEY = raw_str("ASAAS_API_KEY", "$aact_hmlg_emulator_root_key")
 ASAAS_WEBHOOK_TOKEN = raw_str("ASAAS_WEBHOOK_TOKEN", "testing-webhook-token-0123456789abcdef")
+
+# Each test starts with empty throttle counters; the throttling tests set their own rates.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -25,6 +25,7 @@ def run(*args: str) -> str:
     return out.getvalue()
 
 
+@pytest.mark.django_db(transaction=True)
 def test_reset_db_wipes_and_seeds_demo_data(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "s3nha-forte-do-admin")
     Professional.objects.create(
@@ -50,6 +51,7 @@ def test_reset_db_wipes_and_seeds_demo_data(monkeypatch: pytest.MonkeyPatch) -> 
     assert admin.check_password("s3nha-forte-do-admin")
 
 
+@pytest.mark.django_db(transaction=True)
 def test_reset_db_no_seed_leaves_tables_empty(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "outra-senha-forte")
     run("reset_db", "--no-input", "--no-seed")

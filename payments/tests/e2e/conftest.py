@@ -349,6 +349,20 @@ class Stack:
     _slot: int = 0
 
     # HTTP to the live app
+    def login_as_staff(self) -> None:
+        """Authenticate like a real client: a staff user, a JWT from the token endpoint."""
+        from django.contrib.auth import get_user_model
+
+        get_user_model().objects.create_user(
+            username="operadora-e2e", password="senha-e2e-forte-123", is_staff=True
+        )
+        tokens = self.api(
+            "POST",
+            "auth/token/",
+            json={"username": "operadora-e2e", "password": "senha-e2e-forte-123"},
+        )
+        self.http.headers["Authorization"] = f"Bearer {tokens['access']}"
+
     def api(self, method: str, path: str, expected: int = 200, **kwargs: Any) -> Any:
         response = self.http.request(method, f"{self.base_url}/api/{path}", timeout=30, **kwargs)
         assert response.status_code == expected, f"{method} {path}: {response.text}"
@@ -492,6 +506,7 @@ def stack(
         worker=celery_worker,
         worker_log_offset=offset,
     )
+    current.login_as_staff()
     yield current
     # Let in-flight webhooks land before the database is flushed; stop stray retries.
     emulator.control("POST", "webhooks/flush", timeout=5)

@@ -1,0 +1,50 @@
+"""Cross-cutting records: the read-access audit log (LGPD accountability).
+
+Writes (create/update/delete) are recorded by django-simple-history on each audited model,
+with the user and the client IP; this table records who *read* which record, when and from
+where. Both are kept for ``AUDIT_RETENTION_DAYS`` (``purge_audit`` deletes what is older).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AccessAction(models.TextChoices):
+    RETRIEVE = "RETRIEVE", _("Leitura do registro")
+    LIST = "LIST", _("Listagem")
+
+
+class AccessLog(models.Model):
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("usuário"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    actor_username = models.CharField(_("nome de usuário"), max_length=150, blank=True)
+    action = models.CharField(_("ação"), max_length=10, choices=AccessAction.choices)
+    content_type = models.ForeignKey(
+        ContentType, verbose_name=_("tipo"), on_delete=models.CASCADE, related_name="+"
+    )
+    object_id = models.CharField(_("id do registro"), max_length=64)
+    ip_address = models.GenericIPAddressField(_("IP"), null=True, blank=True)
+    user_agent = models.CharField(_("navegador/cliente"), max_length=255, blank=True)
+    path = models.CharField(_("caminho"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("quando"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("acesso a dados")
+        verbose_name_plural = _("acessos a dados")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="accesslog_object_idx"),
+            models.Index(fields=["actor", "created_at"], name="accesslog_actor_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_username or '?'} {self.action} {self.content_type_id}:{self.object_id}"
