@@ -18,9 +18,11 @@ app.autodiscover_tasks()
 
 @app.on_after_configure.connect
 def _prepare_filesystem_broker(sender: Celery, **kwargs: object) -> None:
-    """The filesystem transport needs its folders to exist before anyone publishes."""
+    """The filesystem transport and beat's schedule file need their folders to exist."""
     options = sender.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "control_folder"):
-        folder = options.get(key)
+    folders = [options.get(key) for key in ("data_folder_in", "data_folder_out", "control_folder")]
+    schedule = sender.conf.beat_schedule_filename
+    folders.append(os.path.dirname(schedule) if schedule else None)
+    for folder in folders:
         if folder:
             os.makedirs(folder, exist_ok=True)
