@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from core.exceptions import ConflictError
+from core.exceptions import ConflictError, NotFoundError
 from professionals.models import Professional
 
 from .billing import appointment_billing_guard, appointment_billing_prepare
@@ -87,6 +87,10 @@ def appointment_create(
 
 @transaction.atomic
 def appointment_update(*, appointment: Appointment, data: dict[str, Any]) -> Appointment:
+    # Lock the row: a concurrent DELETE that won the race is a 404 (a plain save() would
+    # silently re-insert the deleted appointment).
+    if not Appointment.objects.select_for_update().filter(pk=appointment.pk).exists():
+        raise NotFoundError(_("Não encontrado."))
     changed = {field for field, value in data.items() if getattr(appointment, field) != value}
     appointment_billing_guard(appointment=appointment, changed=changed)
     for field, value in data.items():

@@ -24,3 +24,9 @@ class ConflictError(DomainError):
     """409: the input clashes with the current state (e.g. an overlapping appointment)."""
 
     status_code = 409
+
+
+class NotFoundError(DomainError):
+    """404: the object vanished (e.g. deleted by a concurrent request)."""
+
+    status_code = 404

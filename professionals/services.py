@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
+
+from core.exceptions import NotFoundError
 
 from .models import IntegrationStatus, Professional
 
@@ -50,6 +53,9 @@ def professional_create(**data: Any) -> Professional:
 
 @transaction.atomic
 def professional_update(*, professional: Professional, data: dict[str, Any]) -> Professional:
+    # Lock the row; a concurrent DELETE that won the race makes this a 404, not a 500.
+    if not Professional.objects.select_for_update().filter(pk=professional.pk).exists():
+        raise NotFoundError(_("Não encontrado."))
     changed = [
         field
         for field in PROFESSIONAL_FIELDS
