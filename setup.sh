@@ -17,7 +17,7 @@ Uso: ./setup.sh [opções]
 Prepara o ambiente e sobe a Medical API.
 
   Modo Docker (quando "docker info" responde e há docker compose V2 ou docker-compose V1):
-    cria o .env, constrói a imagem, sobe db, redis e web (docker compose up -d --build),
+    cria o .env, constrói a imagem, sobe db, redis, web, worker, beat e o emulador (docker compose up -d --build),
     espera o health check, aplica as migrações, semeia os dados de demonstração se o banco
     estiver vazio, cria o superusuário e mostra os links. Os contêineres ficam rodando.
 
@@ -164,7 +164,7 @@ local_mode() {
     print_links "${user:-admin}" "${password:-admin}"
 
     if ((START == 0)); then
-        ok "Pronto (--no-start). Para iniciar: ./setup.sh -y   (ou: .venv/bin/honcho start -f Procfile -p $PORT -e /dev/null)"
+        ok "Pronto (--no-start). Para iniciar: ./setup.sh -y   (ou: PATH=.venv/bin:\$PATH honcho start -f Procfile -p $PORT -e /dev/null)"
         return 0
     fi
     if tcp_open 127.0.0.1 "$PORT"; then

@@ -167,10 +167,17 @@ class Appointment(models.Model):
                 name="appointment_total_amount_range",
             ),
             models.CheckConstraint(
+                # Within half a cent rather than "=": SQLite evaluates decimals as floats
+                # (on PostgreSQL, numeric, the two shares are exact to the cent anyway).
                 condition=models.Q(total_amount__isnull=True)
                 | models.Q(platform_amount__isnull=True)
                 | models.Q(
-                    total_amount=models.F("platform_amount") + models.F("professional_amount")
+                    total_amount__gte=models.F("platform_amount")
+                    + models.F("professional_amount")
+                    - Decimal("0.005"),
+                    total_amount__lte=models.F("platform_amount")
+                    + models.F("professional_amount")
+                    + Decimal("0.005"),
                 ),
                 name="appointment_split_sums_to_total",
             ),

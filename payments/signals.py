@@ -15,13 +15,23 @@ from django.dispatch import receiver
 
 from appointments.models import Appointment, PaymentStatus
 from professionals.models import IntegrationStatus, Professional
+from professionals.services import ONBOARDING_FIELDS
 
 from .tasks import create_asaas_charge_task, professional_onboard_task
 
 
 @receiver(post_save, sender=Professional, dispatch_uid="payments.professional_onboard")
-def enqueue_professional_onboarding(sender: Any, instance: Professional, **kwargs: Any) -> None:
-    if instance.integration_status == IntegrationStatus.PENDING:
+def enqueue_professional_onboarding(
+    sender: Any,
+    instance: Professional,
+    created: bool,
+    update_fields: frozenset[str] | None = None,
+    **kwargs: Any,
+) -> None:
+    # Partial saves that touch no onboarding data (e.g. the task recording a missing field)
+    # must not enqueue the task again.
+    relevant = created or update_fields is None or bool(update_fields & ONBOARDING_FIELDS)
+    if instance.integration_status == IntegrationStatus.PENDING and relevant:
         transaction.on_commit(partial(professional_onboard_task.delay, instance.pk), robust=True)
 
 

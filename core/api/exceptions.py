@@ -56,4 +56,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return None
     if isinstance(exc, ValidationError) and not isinstance(response.data, dict):
         response.data = {"non_field_errors": response.data}
+    elif isinstance(response.data, dict) and "detail" in response.data:
+        # Other errors have one shape: {"detail": "..."} (simplejwt adds "code"/"messages").
+        response.data = {"detail": response.data["detail"]}
     return response
