@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,11 @@ from professionals.serializers import ProfessionalSummarySerializer
 
 from .models import MAX_TOTAL_AMOUNT, Appointment, Patient
 from .selectors import patient_list_for
+
+# Bookable range: sane calendar years (far dates would render with historic local-mean-time
+# offsets such as -03:06:28, which are not valid ISO 8601 offsets).
+EARLIEST_DATE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+LATEST_DATE = dt.datetime(2100, 12, 31, 23, 59, tzinfo=dt.UTC)
 
 README_APPOINTMENT = {"date": "2025-07-15T14:30:00-03:00", "professional": 1}
 
@@ -41,6 +47,14 @@ class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
         allow_null=True,
         help_text=_("Valor a cobrar do paciente. Sem valor, a consulta não é cobrada."),
     )
+
+    def validate_date(self, value: dt.datetime) -> dt.datetime:
+        if not EARLIEST_DATE <= value <= LATEST_DATE:
+            raise serializers.ValidationError(
+                _("Informe uma data entre %(start)s e %(end)s.")
+                % {"start": EARLIEST_DATE.year, "end": LATEST_DATE.year}
+            )
+        return value
 
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()

@@ -459,3 +459,15 @@ def test_deleted_slot_can_be_booked_again(
     response = post(api_client, slot(professional, "2030-07-15T14:00:00"))
 
     assert response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    "date", ["1206-03-20T00:51:38Z", "1999-12-31T23:00:00Z", "2101-01-02T10:00:00Z"]
+)
+def test_dates_outside_the_bookable_range_are_400(api_client, date) -> None:
+    professional = ProfessionalFactory.create()
+    response = api_client.post(
+        "/api/appointments/", {"date": date, "professional": professional.pk}, format="json"
+    )
+    assert response.status_code == 400
+    assert "date" in response.json()

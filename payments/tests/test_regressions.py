@@ -68,6 +68,8 @@ def test_split_amounts_satisfy_the_database_check_on_every_backend(total: str) -
         professional_amount=amounts.professional,
     )
     appointment.refresh_from_db()
+    assert appointment.platform_amount is not None
+    assert appointment.professional_amount is not None
     assert appointment.platform_amount + appointment.professional_amount == Decimal(total)
 
 

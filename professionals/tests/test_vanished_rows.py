@@ -44,7 +44,7 @@ def test_the_api_answers_404_for_the_lost_race(api_client, monkeypatch) -> None:
     professional = ProfessionalFactory.create()
     real_update = professional_update
 
-    def delete_first(*, professional: Professional, data: dict) -> Professional:
+    def delete_first(*, professional: Professional, data: dict[str, object]) -> Professional:
         Professional.objects.filter(pk=professional.pk).delete()  # the other request wins
         return real_update(professional=professional, data=data)
 
