@@ -7,11 +7,12 @@ Plain helpers (not fixtures): each test module wraps ``build_world`` in its own 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from rest_framework.test import APIClient
 from validate_docbr import CPF
 
@@ -20,6 +21,7 @@ from core.tests.factories import AppointmentFactory, ProfessionalFactory
 from professionals.models import Professional
 
 PASSWORD = "Senha-de-teste-1234"
+DUMMY_ID = "987654"
 ROLES = ("staff", "prof_a", "prof_b", "plain", "anon")
 
 
@@ -135,3 +137,42 @@ def all_routes() -> list[Route]:
         return found
 
     return walk(get_resolver().url_patterns, "")
+
+
+SUBSTITUTIONS: tuple[tuple[str, str], ...] = (
+    (r"\(\?P<format>\[a-z0-9\]\+\)", "json"),
+    (r"\(\?P<pk>\[\^/\.\]\+\)", "{id}"),
+    (r"\(\?P<app_label>([a-z_]+)\|[^)]*\)", r"\1"),
+    (r"\(\?P<app_label>([a-z_]+)\)", r"\1"),
+    (r"\(\?P<url>\.\*\)", "nao-existe/"),
+    (r"\(\[\^/\]\+\)", "{id}"),
+    (r"<(?:path:|int:|str:)?[a-z_]+>", "{id}"),
+    (r"\\\.", "."),
+    (r"/\?", "/"),
+    (r"[\^$]", ""),
+)
+
+
+def concrete_path(route: Route, object_id: str) -> str:
+    """A path that resolves to ``route`` (fails loudly for a pattern it cannot build)."""
+    text = route.pattern
+    for regex, replacement in SUBSTITUTIONS:
+        text = re.sub(regex, replacement, text)
+    assert not re.search(r"[()<>\[\]\\*+?|]", text), f"cannot build a path for {route.pattern!r}"
+    path = "/" + text.replace("{id}", object_id)
+    match = resolve(path)
+    assert match.func is route.callback, f"{path} resolves elsewhere than {route.pattern!r}"
+    return path
+
+
+def model_id(world: World, route: Route) -> str:
+    """An existing object's id for the API's detail routes; a dummy one elsewhere."""
+    name = route.name or ""
+    for prefix, obj in (
+        ("professional", world.prof_a),
+        ("appointment", world.appt_a),
+        ("patient", world.patient_a),
+    ):
+        if name.startswith(prefix):
+            return str(obj.pk)
+    return DUMMY_ID

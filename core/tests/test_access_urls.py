@@ -8,20 +8,25 @@ to the login page; anywhere else it must be classified here, or the test fails.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.urls import resolve, reverse
+from django.urls import reverse
 from rest_framework.test import APIClient
 
-from core.tests.access_fixtures import Route, World, all_routes, build_world
+from core.tests.access_fixtures import (
+    Route,
+    World,
+    all_routes,
+    build_world,
+    concrete_path,
+    model_id,
+)
 
 pytestmark = pytest.mark.django_db
 
 METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
-DUMMY_ID = "987654"
 
 #: ``/api/`` endpoints that anonymous callers may reach (each with its own check below).
 TOKEN_ENDPOINTS = {"token-obtain", "token-refresh", "token-verify"}
@@ -37,45 +42,6 @@ ROUTES = all_routes()
 @pytest.fixture
 def world(db: None) -> World:
     return build_world()
-
-
-def model_id(world: World, route: Route) -> str:
-    """An existing object's id for the API's detail routes; a dummy one elsewhere."""
-    name = route.name or ""
-    for prefix, obj in (
-        ("professional", world.prof_a),
-        ("appointment", world.appt_a),
-        ("patient", world.patient_a),
-    ):
-        if name.startswith(prefix):
-            return str(obj.pk)
-    return DUMMY_ID
-
-
-SUBSTITUTIONS: tuple[tuple[str, str], ...] = (
-    (r"\(\?P<format>\[a-z0-9\]\+\)", "json"),
-    (r"\(\?P<pk>\[\^/\.\]\+\)", "{id}"),
-    (r"\(\?P<app_label>([a-z_]+)\|[^)]*\)", r"\1"),
-    (r"\(\?P<app_label>([a-z_]+)\)", r"\1"),
-    (r"\(\?P<url>\.\*\)", "nao-existe/"),
-    (r"\(\[\^/\]\+\)", "{id}"),
-    (r"<(?:path:|int:|str:)?[a-z_]+>", "{id}"),
-    (r"\\\.", "."),
-    (r"/\?", "/"),
-    (r"[\^$]", ""),
-)
-
-
-def concrete_path(route: Route, object_id: str) -> str:
-    """A path that resolves to ``route`` (fails loudly for a pattern it cannot build)."""
-    text = route.pattern
-    for regex, replacement in SUBSTITUTIONS:
-        text = re.sub(regex, replacement, text)
-    assert not re.search(r"[()<>\[\]\\*+?|]", text), f"cannot build a path for {route.pattern!r}"
-    path = "/" + text.replace("{id}", object_id)
-    match = resolve(path)
-    assert match.func is route.callback, f"{path} resolves elsewhere than {route.pattern!r}"
-    return path
 
 
 def assert_refused(response: Any, method: str, path: str) -> None:
