@@ -6,9 +6,22 @@ from django.http import HttpRequest
 from .models import AccessLog
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Records kept as evidence (ledgers, audit trails): operators read them, nobody edits."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin[AccessLog]):
-    """Who read which personal record, when and from where (read-only evidence)."""
+class AccessLogAdmin(ReadOnlyAdmin):
+    """Who read which personal record, when and from where."""
 
     list_display = (
         "created_at",
@@ -22,12 +35,3 @@ class AccessLogAdmin(admin.ModelAdmin[AccessLog]):
     search_fields = ("actor_username", "object_id", "ip_address")
     date_hierarchy = "created_at"
     list_select_related = ("content_type",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
