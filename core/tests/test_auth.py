@@ -80,6 +80,8 @@ def test_bad_credentials_are_401_without_tokens(staff: Any, username: str, passw
 
     assert response.status_code == 401
     assert set(response.json()) == {"detail"}
+    # The same answer whether or not the username exists (no account enumeration).
+    assert response.json() == obtain(APIClient(), "ninguem-mesmo", "x").json()
 
 
 def test_an_inactive_user_gets_no_token_and_loses_the_one_it_had(staff: Any) -> None:
