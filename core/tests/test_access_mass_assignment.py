@@ -130,7 +130,7 @@ def test_staff_creates_a_professional_without_server_fields(world: World) -> Non
 
 @pytest.mark.parametrize("role", ["staff", "prof_a"])
 def test_updating_a_professional_ignores_server_fields(world: World, role: str) -> None:
-    body = {**professional_bogus(world), "profession": "Nutricionista"}
+    body = {**professional_bogus(world), "profession": "Terapeuta Ocupacional"}
     if role == "prof_a":
         body |= {"split_percentage": "1.00", "asaas_wallet_id": str(uuid.uuid4())}
     before = Professional.objects.get(pk=world.prof_a.pk)
@@ -139,7 +139,7 @@ def test_updating_a_professional_ignores_server_fields(world: World, role: str) 
 
     assert response.status_code == 200, response.data
     after = Professional.objects.get(pk=before.pk)
-    assert after.profession == "Nutricionista"
+    assert after.profession == "Terapeuta Ocupacional"
     assert_professional_server_fields(after, user=world.user_a)
     assert after.created_at == before.created_at
     assert (after.split_percentage, after.asaas_wallet_id) == (

@@ -114,7 +114,9 @@ MATRIX: dict[str, Op] = {
     ),
     "professional retrieve": Op("get", prof_a_path, None, OWN),
     "professional update": Op("put", prof_a_path, professional_body, OWN),
-    "professional patch": Op("patch", prof_a_path, lambda w: {"profession": "Nutricionista"}, OWN),
+    "professional patch": Op(
+        "patch", prof_a_path, lambda w: {"profession": "Terapeuta Ocupacional"}, OWN
+    ),
     "professional delete": Op("delete", prof_a_path, None, (204, 403, 403, 403, 401)),
     # Appointments: A's own; B cannot book for A.
     "appointments list": Op("get", const("/api/appointments/"), None, READ),

@@ -96,11 +96,14 @@ def test_appointment_changes_are_recorded_with_user_and_ip(world: World) -> None
 
 
 def test_professional_changes_are_recorded(world: World) -> None:
-    token_client(world.user_a).patch(
-        f"/api/professionals/{world.prof_a.pk}/", {"profession": "Nutricionista"}, format="json"
+    response = token_client(world.user_a).patch(
+        f"/api/professionals/{world.prof_a.pk}/",
+        {"profession": "Terapeuta Ocupacional"},
+        format="json",
     )
 
-    last = Professional.history.filter(id=world.prof_a.pk).latest("history_date")
+    assert response.status_code == 200, response.data
+    last = Professional.history.filter(id=world.prof_a.pk).latest("history_date", "history_id")
     assert (last.history_type, last.history_user, last.ip_address) == (
         "~",
         world.user_a,
