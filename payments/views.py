@@ -22,6 +22,8 @@ from appointments.models import Appointment
 from appointments.selectors import appointment_list_for
 from core.api.permissions import IsStaff
 from core.api.schema import NOT_FOUND, VALIDATION_ERROR, DetailErrorSerializer
+from core.audit import access_log_record
+from core.models import AccessAction
 from payments.metrics import payment_metrics
 from payments.models import PaymentTransaction
 from payments.serializers import (
@@ -136,6 +138,7 @@ class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
                 charges.appointment_payment_sync(appointment_id=appointment.pk)
             except AsaasError as error:
                 return _asaas_unavailable(error)
+        access_log_record(request=request, objects=[appointment], action=AccessAction.RETRIEVE)
         return self._respond(appointment.pk)
 
     @extend_schema(

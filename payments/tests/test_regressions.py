@@ -77,3 +77,23 @@ def test_an_invalid_token_answers_the_standard_401_shape(anon_client: APIClient)
     response = anon_client.get("/api/professionals/", HTTP_AUTHORIZATION="Bearer not-a-real-token")
     assert response.status_code == 401
     assert set(response.json()) == {"detail"}
+
+
+def test_reading_the_payment_status_is_logged(api_client: APIClient, staff_user: Any) -> None:
+    from core.models import AccessAction, AccessLog
+
+    professional = Professional.objects.create(
+        preferred_name="P", profession="X", address="Y", contact="p@x.com"
+    )
+    appointment = Appointment.objects.create(
+        professional=professional, date=dt.datetime(2031, 2, 1, 13, 0, tzinfo=dt.UTC)
+    )
+    response = api_client.get(f"/api/appointments/{appointment.pk}/payment_status/")
+
+    assert response.status_code == 200
+    log = AccessLog.objects.get()
+    assert (log.actor, log.action, log.object_id) == (
+        staff_user,
+        AccessAction.RETRIEVE,
+        str(appointment.pk),
+    )
