@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Appointment, Patient
+from .models import APPOINTMENT_SERVER_OWNED_FIELDS, Appointment, Patient
 
 
 @admin.register(Appointment)
@@ -21,20 +21,7 @@ class AppointmentAdmin(SimpleHistoryAdmin):
     list_filter = ("status", "professional__profession", "date")
     date_hierarchy = "date"
     autocomplete_fields = ("professional", "patient")
-    readonly_fields = (
-        "end",
-        "status",
-        "platform_amount",
-        "professional_amount",
-        "refunded_amount",
-        "asaas_payment_id",
-        "asaas_invoice_url",
-        "paid_at",
-        "payment_attempts",
-        "last_payment_error",
-        "created_at",
-        "updated_at",
-    )
+    readonly_fields = APPOINTMENT_SERVER_OWNED_FIELDS
     ordering = ("-date",)
     list_per_page = 50
 

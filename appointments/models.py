@@ -34,6 +34,22 @@ class PaymentStatus(models.TextChoices):
     FAILED = "FAILED", _("Falhou")
 
 
+#: Appointment fields only the server writes (read-only in the API and in the admin).
+APPOINTMENT_SERVER_OWNED_FIELDS = (
+    "end",
+    "status",
+    "platform_amount",
+    "professional_amount",
+    "refunded_amount",
+    "asaas_payment_id",
+    "asaas_invoice_url",
+    "paid_at",
+    "payment_attempts",
+    "last_payment_error",
+    "created_at",
+    "updated_at",
+)
+
 #: Statuses that no longer hold the time slot.
 SLOT_FREEING_STATUSES = (PaymentStatus.CANCELED, PaymentStatus.REFUNDED)
 

@@ -12,7 +12,7 @@ from core.documents import mask_cpf, only_digits
 from professionals.selectors import professional_list_for
 from professionals.serializers import ProfessionalSummarySerializer
 
-from .models import MAX_TOTAL_AMOUNT, Appointment, Patient
+from .models import APPOINTMENT_SERVER_OWNED_FIELDS, MAX_TOTAL_AMOUNT, Appointment, Patient
 from .selectors import patient_list_for
 
 # Bookable range: sane calendar years (far dates would render with historic local-mean-time
@@ -92,21 +92,7 @@ class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = [
-            "id",
-            "end",
-            "status",
-            "platform_amount",
-            "professional_amount",
-            "refunded_amount",
-            "asaas_payment_id",
-            "asaas_invoice_url",
-            "paid_at",
-            "payment_attempts",
-            "last_payment_error",
-            "created_at",
-            "updated_at",
-        ]
+        read_only_fields = ["id", *APPOINTMENT_SERVER_OWNED_FIELDS]
 
 
 @extend_schema_serializer(

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Professional
+from .models import SERVER_OWNED_FIELDS, Professional
 
 
 @admin.register(Professional)
@@ -21,13 +21,5 @@ class ProfessionalAdmin(SimpleHistoryAdmin):
     date_hierarchy = "created_at"
     ordering = ("preferred_name",)
     autocomplete_fields = ("user",)
-    readonly_fields = (
-        "asaas_account_id",
-        "integration_status",
-        "integration_error",
-        "asaas_created_at",
-        "asaas_updated_at",
-        "created_at",
-        "updated_at",
-    )
+    readonly_fields = SERVER_OWNED_FIELDS
     list_per_page = 50

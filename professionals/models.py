@@ -20,6 +20,34 @@ class IntegrationStatus(models.TextChoices):
     SUSPENDED = "SUSPENDED", _("Suspenso")
 
 
+#: Fields a client may send (everything else is owned by the server).
+CLIENT_FIELDS = (
+    "preferred_name",
+    "profession",
+    "address",
+    "contact",
+    "email",
+    "phone",
+    "cpf_cnpj",
+    "income_value",
+    "address_number",
+    "province",
+    "postal_code",
+    "split_percentage",
+    "asaas_wallet_id",
+)
+#: Fields only the server writes (read-only in the API and in the admin).
+SERVER_OWNED_FIELDS = (
+    "asaas_account_id",
+    "integration_status",
+    "integration_error",
+    "asaas_created_at",
+    "asaas_updated_at",
+    "created_at",
+    "updated_at",
+)
+
+
 def default_split_percentage() -> Decimal:
     from django.conf import settings
 

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from core.documents import mask_document, only_digits
 
-from .models import Professional
+from .models import CLIENT_FIELDS, SERVER_OWNED_FIELDS, Professional
 
 README_PROFESSIONAL = {
     "preferred_name": "Dra. Ana Silva",
@@ -23,39 +23,8 @@ README_PROFESSIONAL = {
 class ProfessionalSerializer(serializers.ModelSerializer[Professional]):
     class Meta:
         model = Professional
-        fields = [
-            "id",
-            "preferred_name",
-            "profession",
-            "address",
-            "contact",
-            "email",
-            "phone",
-            "cpf_cnpj",
-            "income_value",
-            "address_number",
-            "province",
-            "postal_code",
-            "split_percentage",
-            "asaas_wallet_id",
-            "asaas_account_id",
-            "integration_status",
-            "integration_error",
-            "asaas_created_at",
-            "asaas_updated_at",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = [
-            "id",
-            "asaas_account_id",
-            "integration_status",
-            "integration_error",
-            "asaas_created_at",
-            "asaas_updated_at",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *CLIENT_FIELDS, *SERVER_OWNED_FIELDS]
+        read_only_fields = ["id", *SERVER_OWNED_FIELDS]
         extra_kwargs = {
             "cpf_cnpj": {"max_length": 18},
             "postal_code": {"max_length": 9},

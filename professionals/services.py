@@ -9,24 +9,8 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import NotFoundError
 
-from .models import IntegrationStatus, Professional
+from .models import CLIENT_FIELDS, IntegrationStatus, Professional
 
-#: Fields a client may set (everything else is owned by the server).
-PROFESSIONAL_FIELDS = (
-    "preferred_name",
-    "profession",
-    "address",
-    "contact",
-    "email",
-    "phone",
-    "cpf_cnpj",
-    "income_value",
-    "address_number",
-    "province",
-    "postal_code",
-    "split_percentage",
-    "asaas_wallet_id",
-)
 #: Changing these re-runs the Asaas onboarding of a professional not yet ACTIVE.
 ONBOARDING_FIELDS = frozenset(
     {
@@ -45,7 +29,7 @@ ONBOARDING_FIELDS = frozenset(
 
 @transaction.atomic
 def professional_create(**data: Any) -> Professional:
-    fields = {field: data[field] for field in PROFESSIONAL_FIELDS if field in data}
+    fields = {field: data[field] for field in CLIENT_FIELDS if field in data}
     if not fields.get("email"):
         fields["email"] = None  # unique, so "no e-mail" is NULL rather than ""
     return Professional.objects.create(**fields)
@@ -58,7 +42,7 @@ def professional_update(*, professional: Professional, data: dict[str, Any]) -> 
         raise NotFoundError(_("Não encontrado."))
     changed = [
         field
-        for field in PROFESSIONAL_FIELDS
+        for field in CLIENT_FIELDS
         if field in data and getattr(professional, field) != data[field]
     ]
     for field in changed:
