@@ -36,8 +36,20 @@ from payments.services.transitions import ASAAS_STATUS_EVENTS
 logger = logging.getLogger("payments.charges")
 
 
+#: ``externalReference`` of an appointment's charge: how retries and webhooks find it.
+APPOINTMENT_REFERENCE_PREFIX = "appointment-"
+
+
 def appointment_external_reference(appointment: Appointment) -> str:
-    return f"appointment-{appointment.pk}"
+    return f"{APPOINTMENT_REFERENCE_PREFIX}{appointment.pk}"
+
+
+def appointment_id_from_reference(reference: str) -> int | None:
+    """The appointment id in one of our references, or None for anything else."""
+    suffix = reference.removeprefix(APPOINTMENT_REFERENCE_PREFIX)
+    if suffix == reference or not suffix.isdigit():
+        return None
+    return int(suffix)
 
 
 def _locked(appointment_id: int) -> Appointment | None:

@@ -18,10 +18,10 @@ from appointments.models import Appointment
 from core.exceptions import BusinessRuleError
 from payments.models import TransactionType, WebhookEvent, WebhookOutcome
 from payments.services.asaas_service import scrub_payload
+from payments.services.charges import appointment_id_from_reference
 from payments.services.state import appointment_transition_apply
 
 logger = logging.getLogger("payments.webhooks")
-REFERENCE_PREFIX = "appointment-"
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL SQLSTATE for NOWAIT on a locked row
 DEFERRED = "DEFERRED"
 
@@ -67,9 +67,9 @@ def _appointment_for(payment: Mapping[str, Any], *, wait: bool) -> Appointment |
     # Inside the webhook request we must not wait behind a worker talking to Asaas (the
     # delivery would exceed Asaas's 10 s); the event is then finished by a task instead.
     queryset = Appointment.objects.select_for_update(of=("self",), nowait=not wait)
-    reference = str(payment.get("externalReference") or "")
-    if reference.startswith(REFERENCE_PREFIX) and reference[len(REFERENCE_PREFIX) :].isdigit():
-        found = _first_locked(queryset.filter(pk=int(reference[len(REFERENCE_PREFIX) :])))
+    appointment_id = appointment_id_from_reference(str(payment.get("externalReference") or ""))
+    if appointment_id is not None:
+        found = _first_locked(queryset.filter(pk=appointment_id))
         if found is not None:
             return found
     payment_id = payment.get("id")

@@ -97,3 +97,13 @@ def test_reading_the_payment_status_is_logged(api_client: APIClient, staff_user:
         AccessAction.RETRIEVE,
         str(appointment.pk),
     )
+
+
+@pytest.mark.parametrize(
+    ("reference", "expected"),
+    [("appointment-12", 12), ("appointment-", None), ("appointment-1x", None), ("patient-3", None)],
+)
+def test_only_our_appointment_references_are_parsed(reference: str, expected: int | None) -> None:
+    from payments.services.charges import appointment_id_from_reference
+
+    assert appointment_id_from_reference(reference) == expected
