@@ -4,9 +4,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from appointments.models import MAX_TOTAL_AMOUNT
+from appointments.models import MAX_TOTAL_AMOUNT, Appointment
 from payments.models import PaymentTransaction
 
 
@@ -38,22 +39,43 @@ class PaymentTransactionSerializer(serializers.ModelSerializer[PaymentTransactio
         read_only_fields = fields
 
 
-class PaymentStatusSerializer(serializers.Serializer[dict[str, Any]]):
-    id = serializers.IntegerField()
-    status = serializers.CharField()
-    status_display = serializers.CharField()
-    total_amount = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
-    platform_amount = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
-    professional_amount = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
-    refunded_amount = serializers.DecimalField(max_digits=10, decimal_places=2)
-    payment_method = serializers.CharField(allow_blank=True)
-    due_date = serializers.DateField(allow_null=True)
-    paid_at = serializers.DateTimeField(allow_null=True)
-    asaas_payment_id = serializers.CharField(allow_null=True)
-    asaas_invoice_url = serializers.CharField(allow_blank=True)
-    payment_attempts = serializers.IntegerField()
-    last_payment_error = serializers.CharField(allow_blank=True)
-    transactions = PaymentTransactionSerializer(many=True, source="recent_transactions")
+class PaymentStatusSerializer(serializers.ModelSerializer[Appointment]):
+    """An appointment's payment state and its latest ledger rows."""
+
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    # Plain text: both are empty until the charge exists (no "uri" format, no blank enum).
+    payment_method = serializers.CharField(read_only=True)
+    asaas_invoice_url = serializers.CharField(read_only=True)
+    transactions = serializers.SerializerMethodField()
+
+    RECENT_TRANSACTIONS = 20
+
+    class Meta:
+        model = Appointment
+        fields = [
+            "id",
+            "status",
+            "status_display",
+            "total_amount",
+            "platform_amount",
+            "professional_amount",
+            "refunded_amount",
+            "payment_method",
+            "due_date",
+            "paid_at",
+            "asaas_payment_id",
+            "asaas_invoice_url",
+            "payment_attempts",
+            "last_payment_error",
+            "transactions",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(PaymentTransactionSerializer(many=True))
+    def get_transactions(self, appointment: Appointment) -> list[dict[str, Any]]:
+        # Newest first, from the prefetched rows (no query per appointment).
+        recent = list(appointment.payment_transactions.all())[: self.RECENT_TRANSACTIONS]
+        return list(PaymentTransactionSerializer(recent, many=True).data)
 
 
 class WebhookAckSerializer(serializers.Serializer[None]):

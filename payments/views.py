@@ -42,27 +42,6 @@ ASAAS_UNAVAILABLE = OpenApiResponse(
 )
 
 
-def _status_payload(appointment: Appointment) -> dict[str, Any]:
-    transactions = list(appointment.payment_transactions.all()[:20])
-    return {
-        "id": appointment.pk,
-        "status": appointment.status,
-        "status_display": appointment.get_status_display(),
-        "total_amount": appointment.total_amount,
-        "platform_amount": appointment.platform_amount,
-        "professional_amount": appointment.professional_amount,
-        "refunded_amount": appointment.refunded_amount,
-        "payment_method": appointment.payment_method,
-        "due_date": appointment.due_date,
-        "paid_at": appointment.paid_at,
-        "asaas_payment_id": appointment.asaas_payment_id,
-        "asaas_invoice_url": appointment.asaas_invoice_url,
-        "payment_attempts": appointment.payment_attempts,
-        "last_payment_error": appointment.last_payment_error,
-        "recent_transactions": transactions,
-    }
-
-
 def _asaas_unavailable(error: AsaasError) -> Response:
     return Response(
         {"detail": _("O Asaas não respondeu: %(error)s") % {"error": type(error).__name__}},
@@ -89,7 +68,7 @@ class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
 
     def _respond(self, appointment_id: int) -> Response:
         appointment = self.get_queryset().get(pk=appointment_id)
-        return Response(PaymentStatusSerializer(instance=_status_payload(appointment)).data)
+        return Response(PaymentStatusSerializer(appointment).data)
 
     @extend_schema(
         summary=gettext_lazy("Cancelar cobrança"),
