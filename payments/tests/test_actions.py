@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from appointments.models import Appointment, PaymentStatus
 from payments.models import PaymentTransaction, TransactionStatus, TransactionType
 from payments.services.asaas_service import AsaasService
-from payments.services.charges import appointment_charge_create
+from payments.services.charges import charge_submit
 
 from .conftest import ChargeWorld, EmulatorControl
 
@@ -23,7 +23,7 @@ def url(appointment_id: int, action: str) -> str:
 
 
 def charged(world: ChargeWorld, asaas: AsaasService) -> Appointment:
-    appointment_charge_create(appointment_id=world.appointment.pk, asaas=asaas)
+    charge_submit(appointment_id=world.appointment.pk, asaas=asaas)
     appointment = Appointment.objects.get(pk=world.appointment.pk)
     assert appointment.status == PaymentStatus.PROCESSING
     return appointment
