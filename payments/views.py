@@ -58,7 +58,7 @@ class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
         # Used by OPTIONS (metadata); the actions build their own serializers.
         return RefundRequestSerializer if self.action == "refund" else PaymentStatusSerializer
 
-    staff_only_actions = ("refund",)
+    staff_only_actions = ("refund", "resubmit_payment")
 
     def get_queryset(self) -> QuerySet[Appointment]:
         return appointment_list_for(user=self.request.user).prefetch_related(
@@ -142,6 +142,21 @@ class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
             amount=amount,
             description=serializer.validated_data.get("description", ""),
         )
+        return self._respond(appointment.pk)
+
+    @extend_schema(
+        summary=gettext_lazy("Reenviar cobrança que falhou"),
+        description=gettext_lazy(
+            "Somente equipe. Uma cobrança FAILED volta a PENDING e é enviada de novo ao Asaas."
+        ),
+        tags=[TAG],
+        request=None,
+        responses={200: PaymentStatusSerializer, 400: VALIDATION_ERROR, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"], url_path="resubmit_payment")
+    def resubmit_payment(self, request: Request, pk: str | None = None) -> Response:
+        appointment = self.get_object()
+        charge_actions.charge_resubmit(appointment_id=appointment.pk)
         return self._respond(appointment.pk)
 
 

@@ -70,6 +70,7 @@ def test_drift_is_reported_by_kind_and_fixed_through_the_table(
     assert (charge.status, charge.refunded_amount) == (ChargeStatus.PAID, Decimal("30.00"))
     appointment = Appointment.objects.get(pk=charged.pk)
     assert appointment.platform_amount is not None
+    assert appointment.professional_amount is not None
     assert appointment.platform_amount + appointment.professional_amount == Decimal("100.00")
     assert run("--json")[0] == 0
     reconciliation = payment_metrics(days=1)["reconciliation"]
