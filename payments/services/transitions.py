@@ -140,10 +140,11 @@ _CHARGEBACK_RANK = {
     "": 0,
     "REQUESTED": 1,
     "IN_DISPUTE": 2,
-    "DISPUTE_LOST": 3,
+    "ACCEPTED": 3,
     "AWAITING_REVERSAL": 3,
-    "REVERSED": 4,
-    "DONE": 4,
+    "REVERSED": 4,  # won: the payment is ours again
+    "DISPUTE_LOST": 4,  # lost after a dispute (Asaas sends no event: the sync finds it)
+    "DONE": 4,  # accepted without a dispute
 }
 CHARGEBACK_LOST = frozenset({"DONE", "DISPUTE_LOST"})
 _CHARGEBACK_FROM_STATUS = {
