@@ -10,7 +10,7 @@ import requests
 
 from payments.emulator import EmulatorServer
 
-from .conftest import VALID_CPF, Api, future, start_emulator
+from .conftest import VALID_CPF, Api, control_api, future, start_emulator
 
 MakePayment = Callable[..., dict[str, Any]]
 
@@ -122,7 +122,7 @@ def test_faults_from_config_and_control_api_errors(control: Api) -> None:
         response = api.get("/v3/customers")
         assert response.status_code == 500
         assert response.headers["RateLimit-Limit"] == "10"
-        local = Api(server.url, None)
+        local = control_api(server)
         assert local.get("/_emulator/nothing").status_code == 404
         assert local.post("/_emulator/faults", data=b"{not json").status_code == 400
     finally:
