@@ -74,6 +74,8 @@ class EmulatorConfig:
     card_refund_seconds: float = 60.0  # REFUND_REQUESTED -> REFUNDED (guess)
     card_credit_days: int = 32  # card CONFIRMED -> RECEIVED, rolled to a business day
     clock_tick_seconds: float = 1.0  # background pass applying due dates and settlements
+    # money the root account starts with (and gets back on reset); Asaas sandbox: 0
+    opening_balance: Decimal = Decimal("0.00")
     # control API (/_emulator/*): header X-Emulator-Control-Token; random when None
     control_token: str | None = None
     # requests

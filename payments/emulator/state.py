@@ -121,6 +121,8 @@ class Store:
                 account_number={"agency": "0001", "account": random_digits(6), "accountDigit": "0"},
             )
             self.accounts[root.id] = root
+            if self.config.opening_balance:
+                self.balances[root.id] = self.config.opening_balance
             self.save()
 
     def next_number(self, name: str) -> int:
