@@ -13,7 +13,14 @@ from collections.abc import Mapping, Sequence
 from types import FrameType
 
 from .common import money, to_decimal
-from .config import CONTROL_TOKEN_ENV, DEFAULT_API_KEY, SEND_TYPES, EmulatorConfig, parse_fees
+from .config import (
+    BALANCE_ENV,
+    CONTROL_TOKEN_ENV,
+    DEFAULT_API_KEY,
+    SEND_TYPES,
+    EmulatorConfig,
+    parse_fees,
+)
 from .faults import parse_rate_limit_option
 from .server import EmulatorServer
 
@@ -50,8 +57,8 @@ def add_arguments(
     add("--card-refund-seconds", type=float, default=d.get("card_refund_seconds", 60.0),
         help="seconds (emulator clock) from REFUND_REQUESTED to REFUNDED")  # fmt: skip
     add("--clock-tick-seconds", type=float, default=d.get("clock_tick_seconds", 1.0))
-    add("--opening-balance", default=d.get("opening_balance", "0"),
-        help="BRL the root account starts with (refunds need balance; sandbox: 0)")  # fmt: skip
+    add("--opening-balance", default=d.get("opening_balance") or os.environ.get(BALANCE_ENV, "0"),
+        help=f"BRL the root account starts with (sandbox: 0); env {BALANCE_ENV}")  # fmt: skip
     add("--split-error-code", default=d.get("split_error_code", "invalid_split"),
         help="UNVERIFIED contract: Asaas does not document split errors")  # fmt: skip
     add("--allow-unknown-split-wallets", action="store_true",

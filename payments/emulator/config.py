@@ -9,6 +9,7 @@ from .common import Json, loads, money, to_decimal
 
 DEFAULT_API_KEY = "$aact_hmlg_emulator_root_key"
 SEND_TYPES = ("SEQUENTIALLY", "NON_SEQUENTIALLY")
+BALANCE_ENV = "ASAAS_EMULATOR_OPENING_BALANCE"
 CONTROL_TOKEN_ENV = "ASAAS_EMULATOR_CONTROL_TOKEN"  # noqa: S105 - a variable name
 
 
