@@ -172,8 +172,9 @@ def set_clock(app: EmulatorApp, req: Request) -> Response:
     moment = parse_datetime(req.body.get("now"))
     if moment is None:
         raise ApiError(400, "invalid_clock", 'Informe "now": "AAAA-MM-DD HH:MM:SS".')
-    app.store.clock.set(moment)
-    return _clock(app, app.scheduler.tick())
+    with app.store.lock:  # no background tick between the move and this one
+        app.store.clock.set(moment)
+        return _clock(app, app.scheduler.tick())
 
 
 @control("POST", "/_emulator/clock/advance")
@@ -187,14 +188,16 @@ def advance_clock(app: EmulatorApp, req: Request) -> Response:
             parts[unit] = float(number)
     if not parts:
         raise ApiError(400, "invalid_clock", "Informe days, hours, minutes e/ou seconds.")
-    app.store.clock.advance(dt.timedelta(**parts))
-    return _clock(app, app.scheduler.tick())
+    with app.store.lock:
+        app.store.clock.advance(dt.timedelta(**parts))
+        return _clock(app, app.scheduler.tick())
 
 
 @control("POST", "/_emulator/clock/reset")
 def reset_clock(app: EmulatorApp, req: Request) -> Response:
-    app.store.clock.reset()
-    return _clock(app, app.scheduler.tick())
+    with app.store.lock:
+        app.store.clock.reset()
+        return _clock(app, app.scheduler.tick())
 
 
 @control("POST", "/_emulator/tick")
