@@ -155,3 +155,20 @@ def test_default_queue_from_the_cli_still_gets_every_event(
     assert [r["body"]["event"] for r in receiver.accepted()] == ["PAYMENT_CREATED"]
     assert {q["id"] for q in log["queues"]} >= {"default"}
     assert len(log["queues"]) == 2
+
+
+def test_non_sequential_configuration_and_disabled_one(
+    api: Api, control: Api, receiver: Receiver, make_payment: MakePayment
+) -> None:
+    api.ok(
+        "POST",
+        "/v3/webhooks",
+        _config(receiver.url, sendType="NON_SEQUENTIALLY", events=["PAYMENT_CREATED"]),
+    )
+    api.ok("POST", "/v3/webhooks", _config(receiver.url + "/off", enabled=False))
+    created = {make_payment()["id"] for _ in range(6)}
+    log = webhook_log(control)
+    assert {r["body"]["payment"]["id"] for r in receiver.accepted()} == created
+    assert len(receiver.requests) == 6  # nothing for the disabled configuration
+    mine = [e for e in log["events"] if e["webhook"] != "default"]
+    assert {e["status"] for e in mine} == {"DELIVERED"}
