@@ -254,3 +254,11 @@ def staff_client(staff_user: Any) -> APIClient:
     client = APIClient()
     client.force_authenticate(user=staff_user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _retry_now(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests call the charge service again right after a failure, as if the backoff had
+    elapsed; tests marked ``real_backoff`` keep the real delays."""
+    if request.node.get_closest_marker("real_backoff") is None:
+        monkeypatch.setattr("payments.services.charges.retry_delay", lambda **kwargs: 0)
