@@ -95,7 +95,7 @@ class PaymentService:
                 raise invalid("customer", "Customer inválido ou não informado.")
             billing_type, value, due = self._check_core(body, body)
             net = self._net(billing_type, value)
-            description = self._check_description(body.get("description"))
+            description = self.check_description(body.get("description"))
             splits = self.splits.build(account, body.get("split"), net)
             card = None
             if billing_type == "CREDIT_CARD":
@@ -146,7 +146,7 @@ class PaymentService:
         return billing_type, money(value), due
 
     @staticmethod
-    def _check_description(raw: Json) -> str | None:
+    def check_description(raw: Json) -> str | None:
         if raw is None:
             return None
         if len(str(raw)) > 500:
@@ -183,7 +183,7 @@ class PaymentService:
             billing_type, value, due = self._check_core(body, current)
             net = self._net(billing_type, value)
             description = (
-                self._check_description(body["description"])
+                self.check_description(body["description"])
                 if "description" in body
                 else payment.description
             )

@@ -87,7 +87,7 @@ class RefundService:
             refund = Refund(
                 date_created=fmt_datetime(moment),
                 value=amount,
-                description=self.payments._check_description(body.get("description")),
+                description=self.payments.check_description(body.get("description")),
                 effective_date=fmt_datetime(moment),
                 status="PENDING",
                 end_to_end_identifier=f"E{random_digits(8)}{moment:%Y%m%d%H%M}{random_alnum(11)}"
