@@ -219,7 +219,8 @@ def _apply_asaas(
     before = charge_progress(charge)
     charge.asaas_status = state.asaas_status
     charge.chargeback_status = state.chargeback_status
-    charge.split_status = state.split_status or charge.split_status
+    if trigger == t.SYNCED or t.split_rank(state.split_status) > t.split_rank(charge.split_status):
+        charge.split_status = state.split_status or charge.split_status
     if payment.net_value is not None:
         charge.net_value = payment.net_value
     if state.refunded is not None:
@@ -401,7 +402,8 @@ def charge_event_verdict(*, charge: Charge, event: str, payment: AsaasPayment) -
     current = charge_progress(charge)
     new = charge_progress_of(state, charge.refunded_amount)
     linked_here = charge.asaas_payment_id == payment.id
-    if linked_here and state.status == charge.status and new == current:
+    same_split = t.split_rank(state.split_status) <= t.split_rank(charge.split_status)
+    if linked_here and state.status == charge.status and new == current and same_split:
         return ALREADY_APPLIED
     if charge.reread_only:
         return REREAD

@@ -216,5 +216,13 @@ def progress_key(
     )
 
 
+_SPLIT_RANK = {"": 0, "PENDING": 1, "AWAITING_CREDIT": 2, "DONE": 3, "CANCELLED": 4, "REFUNDED": 4}
+
+
+def split_rank(status: str) -> int:
+    """Order of the professional's split status (settled or undone splits do not go back)."""
+    return _SPLIT_RANK.get(status, 0)
+
+
 def transition_allowed(trigger: str, current: str, target: str) -> bool:
     return target in TRANSITIONS.get(trigger, {}).get(current, frozenset())
