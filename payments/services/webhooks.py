@@ -44,13 +44,8 @@ from payments.services.charges import (
     asaas_client,
     asaas_payment_snapshot,
 )
-from payments.services.state import (
-    ALREADY_APPLIED,
-    APPLY,
-    charge_event_verdict,
-    charge_lock,
-    charge_transition,
-)
+from payments.services.state import charge_apply_asaas_state, charge_lock, charge_transition
+from payments.services.transitions import ALREADY_APPLIED, APPLY, charge_event_verdict
 
 logger = logging.getLogger("payments.webhooks")
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL SQLSTATE for NOWAIT on a locked row
@@ -227,12 +222,10 @@ def _converge(event_id: int, asaas: AsaasService) -> str:
         appointment, charge = locked
         if _adoption_problem(appointment, charge, snapshot):
             return _finish(event, WebhookOutcome.REJECTED, "other_payment")
-        charge_transition(
+        charge_apply_asaas_state(
             appointment=appointment,
             charge=charge,
-            trigger=t.SYNCED,
             payment=snapshot,
-            refunds_known=True,
             webhook_event=event,
             ledger_type=TransactionType.WEBHOOK,
         )
