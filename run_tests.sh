@@ -235,7 +235,7 @@ step_schemathesis() {
         DJANGO_SUPERUSER_PASSWORD="$st_password" python manage.py ensure_superuser >/dev/null ||
         return 1
 
-    env "${server_env[@]}" gunicorn core.wsgi:application --bind "127.0.0.1:$port" \
+    env "${server_env[@]}" gunicorn core.wsgi:application --config gunicorn.conf.py --bind "127.0.0.1:$port" \
         --workers 2 --timeout 30 --log-level warning >"$WORK_DIR/server.log" 2>&1 &
     ST_SERVER_PID=$!
     url="http://127.0.0.1:$port"

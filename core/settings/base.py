@@ -201,15 +201,25 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        # No query string (search terms: CPF, names, e-mails) in any line the project writes.
+        "no_query_string": {"()": "core.logging.QueryStringRedactingFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["no_query_string"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # runserver's access lines (Django's own handler for them keeps the query string).
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 
