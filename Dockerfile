@@ -34,7 +34,7 @@ COPY --from=builder /app/.venv /app/.venv
 COPY --chown=app:app . .
 # Static files are collected at build time; production settings need these dummy values only
 # to import (nothing connects to the database here).
-RUN SECRET_KEY=collectstatic-build-only ALLOWED_HOSTS=localhost \
+RUN SECRET_KEY=collectstatic-build-only ALLOWED_HOSTS=localhost EMAIL_ALLOW_CONSOLE=true \
     DATABASE_URL=sqlite:////tmp/collectstatic.sqlite3 \
     python manage.py collectstatic --no-input --verbosity 0 \
     && mkdir -p var \

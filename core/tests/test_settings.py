@@ -29,6 +29,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": secrets.token_urlsafe(64),
     "ALLOWED_HOSTS": "api.example.com",
     "DATABASE_URL": "postgres://u:p@db:5432/x",
+    "EMAIL_URL": "smtp+tls://mailer:segredo@smtp.clinica.example:587",
 }
 PRINT_DATABASE = (
     "import json, django; django.setup(); from django.conf import settings; "
