@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from . import views
+from .admin_login import admin_login
 from .api.auth import TokenObtainView, TokenRefreshThrottledView, TokenVerifyThrottledView
 from .api.permissions import DocsPermission
 
@@ -22,6 +23,7 @@ api_patterns: list[URLPattern | URLResolver] = [
 ]
 
 urlpatterns = [
+    path(f"{settings.ADMIN_URL}login/", admin_login, name="admin-login-throttled"),
     path(settings.ADMIN_URL, admin.site.urls),
     path("api/", include(api_patterns)),
     path("health/", views.health, name="health"),
