@@ -5,7 +5,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from . import views
 from .admin_login import admin_login
-from .api.auth import TokenObtainView, TokenRefreshThrottledView, TokenVerifyThrottledView
+from .api.auth import (
+    LogoutView,
+    TokenObtainView,
+    TokenRefreshThrottledView,
+    TokenVerifyThrottledView,
+)
 from .api.permissions import DocsPermission
 
 docs = {"permission_classes": [DocsPermission]}
@@ -14,6 +19,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("auth/token/", TokenObtainView.as_view(), name="token-obtain"),
     path("auth/token/refresh/", TokenRefreshThrottledView.as_view(), name="token-refresh"),
     path("auth/token/verify/", TokenVerifyThrottledView.as_view(), name="token-verify"),
+    path("auth/logout/", LogoutView.as_view(), name="token-logout"),
     path("", include("professionals.urls")),
     path("", include("appointments.urls")),
     path("", include("payments.urls")),

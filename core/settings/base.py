@@ -166,7 +166,14 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # Tokens carry a digest of the password hash: a new password revokes them all.
+    "CHECK_REVOKE_TOKEN": True,
+    "TOKEN_OBTAIN_SERIALIZER": "core.api.sessions.SessionTokenObtainSerializer",
+    "TOKEN_REFRESH_SERIALIZER": "core.api.sessions.SessionTokenRefreshSerializer",
+    "TOKEN_VERIFY_SERIALIZER": "core.api.sessions.SessionTokenVerifySerializer",
 }
+# Absolute session lifetime: no refresh extends a token session past this many hours after login.
+JWT_SESSION_MAX_HOURS = env.int("JWT_SESSION_MAX_HOURS", default=12)
 # The OpenAPI schema and docs: public, or staff only (the production default).
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=True)
 # The admin's URL prefix (change it in production to keep scanners off the login page).
