@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -38,7 +38,7 @@ class SessionRefreshToken(RefreshToken):
 
     @classmethod
     def for_user(cls, user: Any) -> SessionRefreshToken:
-        token = super().for_user(user)
+        token = cast(SessionRefreshToken, super().for_user(user))
         token[AUTH_TIME_CLAIM] = int(timezone.now().timestamp())
         return token
 
