@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from core.settings import default_settings_module
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings.development")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", default_settings_module())
 
 app = Celery("core")
 app.config_from_object("django.conf:settings", namespace="CELERY")
