@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+
 from core.settings import default_settings_module
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", default_settings_module())

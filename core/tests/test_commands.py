@@ -198,7 +198,7 @@ def test_create_professional_user_runs_the_password_validators() -> None:
         preferred_name="Dra. Fraca", profession="X", address="Y", contact="fraca@example.com"
     )
 
-    with pytest.raises(CommandError, match="curta|comum|numérica"):
+    with pytest.raises(CommandError, match=r"curta|comum|numérica"):
         run(
             "create_professional_user",
             "--professional",
