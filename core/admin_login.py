@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from django.contrib import admin
+from django.contrib.admin import AdminSite
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import escape
 from django.utils.translation import gettext as _
@@ -50,10 +50,17 @@ def _throttled(wait: float | None) -> HttpResponse:
     return response
 
 
-@never_cache
-def admin_login(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-    if request.method == "POST":
-        for throttle in (AdminLoginIPThrottle(), AdminLoginUsernameThrottle()):
-            if not throttle.allow_request(request, None):  # type: ignore[arg-type]
-                return _throttled(throttle.wait())
-    return admin.site.login(request, extra_context)
+def throttle_admin_login(site: AdminSite) -> None:
+    """Wrap ``site.login`` (before ``site.urls`` is read): the ``admin:login`` URL keeps its
+    name and path, behind the throttle."""
+    original = site.login
+
+    @never_cache
+    def login(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        if request.method == "POST":
+            for throttle in (AdminLoginIPThrottle(), AdminLoginUsernameThrottle()):
+                if not throttle.allow_request(request, None):  # type: ignore[arg-type]
+                    return _throttled(throttle.wait())
+        return original(request, extra_context)
+
+    site.login = login  # type: ignore[method-assign]

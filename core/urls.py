@@ -4,7 +4,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from . import views
-from .admin_login import admin_login
+from .admin_login import throttle_admin_login
 from .api.auth import (
     LogoutView,
     TokenObtainView,
@@ -28,8 +28,9 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("redoc/", SpectacularRedocView.as_view(url_name="schema", **docs), name="redoc"),
 ]
 
+throttle_admin_login(admin.site)
+
 urlpatterns = [
-    path(f"{settings.ADMIN_URL}login/", admin_login, name="admin-login-throttled"),
     path(settings.ADMIN_URL, admin.site.urls),
     path("api/", include(api_patterns)),
     path("health/", views.health, name="health"),

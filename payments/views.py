@@ -57,6 +57,12 @@ class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
         return RefundRequestSerializer if self.action == "refund" else PaymentStatusSerializer
 
     staff_only_actions = ("refund",)
+    # Staff model permissions per action (see core.api.permissions).
+    staff_permissions = {
+        "payment_status": ("appointments.view_appointment",),
+        "cancel_payment": ("appointments.change_appointment",),
+        "refund": ("appointments.change_appointment", "payments.change_paymenttransaction"),
+    }
 
     def get_queryset(self) -> QuerySet[Appointment]:
         return appointment_list_for(user=self.request.user).prefetch_related(
@@ -196,6 +202,7 @@ class AsaasWebhookView(APIView):
 
 class PaymentMetricsView(APIView):
     permission_classes = [permissions.IsAuthenticated, IsStaff]
+    staff_permissions = ("payments.view_paymenttransaction",)
 
     @extend_schema(
         summary=gettext_lazy("Métricas de pagamento"),
