@@ -4,10 +4,12 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
+from core.api.bodies import plain_body
 from core.documents import mask_cpf, only_digits
 from professionals.selectors import professional_list_for
 from professionals.serializers import ProfessionalSummarySerializer
@@ -23,6 +25,18 @@ LATEST_DATE = dt.datetime(2100, 12, 31, 23, 59, tzinfo=dt.UTC)
 README_APPOINTMENT = {"date": "2025-07-15T14:30:00-03:00", "professional": 1}
 
 
+class BoundedDateTimeField(serializers.DateTimeField):
+    """A date-time whose conversion to the local time zone cannot overflow (year 1 with a
+    +23:59 offset, year 9999 local): such values are "invalid", never a 500."""
+
+    def to_internal_value(self, value: Any) -> dt.datetime:
+        try:
+            return super().to_internal_value(value)
+        except (OverflowError, ValueError):
+            self.fail("invalid", format="AAAA-MM-DDThh:mm[:ss][+HH:MM]")
+            raise  # pragma: no cover - fail() raises
+
+
 @extend_schema_serializer(
     examples=[
         OpenApiExample("Consulta (README)", value=README_APPOINTMENT, request_only=True),
@@ -35,6 +49,10 @@ README_APPOINTMENT = {"date": "2025-07-15T14:30:00-03:00", "professional": 1}
     ]
 )
 class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: BoundedDateTimeField,
+    }
     professional_data = ProfessionalSummarySerializer(source="professional", read_only=True)
     # Plain text, not format "uri": it is empty until the charge exists.
     asaas_invoice_url = serializers.CharField(read_only=True)
@@ -128,6 +146,7 @@ class PatientSerializer(serializers.ModelSerializer[Patient]):
         extra_kwargs = {"cpf": {"max_length": 14}}
 
     def to_internal_value(self, data: Any) -> Any:
+        data = plain_body(data)
         if isinstance(data, dict) and isinstance(data.get("cpf"), str):
             data = {**data, "cpf": only_digits(data["cpf"]) or data["cpf"]}
         return super().to_internal_value(data)

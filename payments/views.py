@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from appointments.models import Appointment
 from appointments.selectors import appointment_list_for
+from core.api.parsers import strict_json_loads
 from core.api.permissions import IsStaff
 from core.api.schema import NOT_FOUND, VALIDATION_ERROR, DetailErrorSerializer
 from core.audit import access_log_record
@@ -32,7 +33,6 @@ from payments.serializers import (
     WebhookAckSerializer,
 )
 from payments.services import charges, webhooks
-from payments.services.asaas.payloads import decode_json
 from payments.services.asaas_service import AsaasError
 from payments.tasks import process_webhook_event_task
 
@@ -185,7 +185,7 @@ class AsaasWebhookView(APIView):
                 status=status.HTTP_401_UNAUTHORIZED,
             )
         try:
-            payload = decode_json(request.body)
+            payload = strict_json_loads(request.body, parse_float=Decimal)
         except (ValueError, UnicodeDecodeError):
             raise ValidationError(
                 {"non_field_errors": [_("O corpo da requisição não é um JSON válido.")]}

@@ -5,6 +5,7 @@ from typing import Any
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
+from core.api.bodies import plain_body
 from core.documents import mask_document, only_digits
 
 from .models import CLIENT_FIELDS, SERVER_OWNED_FIELDS, Professional
@@ -50,6 +51,7 @@ class ProfessionalSerializer(serializers.ModelSerializer[Professional]):
         return data
 
     def to_internal_value(self, data: Any) -> Any:
+        data = plain_body(data)
         if isinstance(data, dict):
             data = {
                 **data,

@@ -47,7 +47,11 @@ VALIDATION_ERROR = OpenApiResponse(
 )
 NOT_FOUND = OpenApiResponse(DetailErrorSerializer, description=_("Recurso não encontrado."))
 UNSUPPORTED_MEDIA = OpenApiResponse(
-    DetailErrorSerializer, description=_("Tipo de mídia não suportado (use application/json).")
+    DetailErrorSerializer,
+    description=_(
+        "Tipo de mídia não suportado (use application/json, application/x-www-form-urlencoded "
+        "ou multipart/form-data)."
+    ),
 )
 CONFLICT = OpenApiResponse(
     ConflictErrorSerializer,

@@ -272,7 +272,11 @@ def test_api_defaults() -> None:
     framework = settings.REST_FRAMEWORK
     assert framework["PAGE_SIZE"] == 20
     assert framework["EXCEPTION_HANDLER"] == "core.api.exceptions.exception_handler"
-    assert framework["DEFAULT_PARSER_CLASSES"] == ["rest_framework.parsers.JSONParser"]
+    assert framework["DEFAULT_PARSER_CLASSES"] == [
+        "core.api.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ]
 
 
 def test_manage_wsgi_asgi_and_celery_share_the_default_settings_module() -> None:
