@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -176,9 +177,18 @@ class AsaasWebhookView(APIView):
             401: OpenApiResponse(
                 DetailErrorSerializer, description=gettext_lazy("Token inválido.")
             ),
+            413: OpenApiResponse(
+                DetailErrorSerializer,
+                description=gettext_lazy("Corpo maior que WEBHOOK_MAX_BYTES (64 KiB)."),
+            ),
         },
     )
     def post(self, request: Request) -> Response:
+        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.WEBHOOK_MAX_BYTES:
+            return Response(
+                {"detail": _("O corpo do webhook é grande demais.")},
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
         if not webhooks.webhook_token_is_valid(request.headers.get("asaas-access-token")):
             return Response(
                 {"detail": _("Token de webhook ausente ou inválido.")},

@@ -318,6 +318,8 @@ CELERY_BEAT_SCHEDULE = {
 ASAAS_API_URL = env.str("ASAAS_API_URL", default="http://127.0.0.1:8001/v3")
 ASAAS_API_KEY = raw_str("ASAAS_API_KEY")
 ASAAS_WEBHOOK_TOKEN = raw_str("ASAAS_WEBHOOK_TOKEN")
+# Largest webhook body accepted (bytes); larger ones answer 413 and nothing is stored.
+WEBHOOK_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=64 * 1024)
 ASAAS_TIMEOUT = env.float("ASAAS_TIMEOUT", default=10.0)
 ASAAS_USER_AGENT = env.str("ASAAS_USER_AGENT", default="MedicalAPI/1.0")
 ASAAS_EMULATOR_PORT = env.int("ASAAS_EMULATOR_PORT", default=8001)

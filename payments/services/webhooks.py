@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from appointments.models import Appointment
 from core.exceptions import BusinessRuleError
 from payments.models import TransactionType, WebhookEvent, WebhookOutcome
-from payments.services.asaas_service import scrub_payload
+from payments.services.webhook_payload import webhook_payload_scrub
 from payments.services.charges import appointment_id_from_reference
 from payments.services.state import appointment_transition_apply
 
@@ -52,7 +52,7 @@ def webhook_event_store(*, payload: Any) -> tuple[WebhookEvent, bool]:
                 event_id=event_id,
                 event_type=event_type,
                 asaas_payment_id=str(payment_id or "")[:64],
-                payload=scrub_payload(dict(payload)),
+                payload=webhook_payload_scrub(payload),
             )
     except IntegrityError:
         return WebhookEvent.objects.get(event_id=event_id), False
