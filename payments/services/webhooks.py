@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from appointments.models import Appointment
 from core.exceptions import BusinessRuleError
 from payments.models import TransactionType, WebhookEvent, WebhookOutcome
-from payments.services.webhook_payload import webhook_payload_scrub
 from payments.services.charges import appointment_id_from_reference
 from payments.services.state import appointment_transition_apply
+from payments.services.webhook_payload import webhook_payload_scrub
 
 logger = logging.getLogger("payments.webhooks")
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL SQLSTATE for NOWAIT on a locked row
