@@ -1,11 +1,13 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.audit import AdminAccessLogMixin
+
 from .models import APPOINTMENT_SERVER_OWNED_FIELDS, Appointment, Patient
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(SimpleHistoryAdmin):
+class AppointmentAdmin(AdminAccessLogMixin, SimpleHistoryAdmin):
     list_display = (
         "date",
         "end",
@@ -27,7 +29,7 @@ class AppointmentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(SimpleHistoryAdmin):
+class PatientAdmin(AdminAccessLogMixin, SimpleHistoryAdmin):
     list_display = ("name", "email", "created_at")
     search_fields = ("name", "email", "=cpf")
     date_hierarchy = "created_at"
