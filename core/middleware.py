@@ -5,12 +5,17 @@
 * ``ApiJsonErrorsMiddleware``: every error under ``/api/`` that Django (not DRF) produced — 404
   for an unknown path, 400 for a body over the upload limit, also under DEBUG — becomes the
   standard ``{"detail": "..."}`` JSON error in Portuguese.
+* ``SecurityHeadersMiddleware``: ``Cache-Control: no-store`` on every ``/api/`` answer (tokens
+  and personal data must not stay in browser or proxy caches) and a Content-Security-Policy on
+  the admin and the API docs (Swagger UI and ReDoc load only this site's files: they work
+  offline).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import is_valid_path
@@ -72,3 +77,37 @@ class ApiJsonErrorsMiddleware:
         if isinstance(exception, TooManyFieldsSent):
             return JsonResponse({"detail": error_message(400)}, status=400)
         return None
+
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        # Swagger UI and ReDoc (styled-components) and the admin set inline styles.
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        # ReDoc's search runs in a worker built from a blob: URL.
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        path = request.path_info
+        if path.startswith(API_PREFIX):
+            response["Cache-Control"] = "no-store"
+            response["Pragma"] = "no-cache"
+        if path.startswith(API_PREFIX) or path.startswith(f"/{settings.ADMIN_URL}"):
+            response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        return response

@@ -48,6 +48,8 @@ MIDDLEWARE = [
     "core.middleware.ApiJsonErrorsMiddleware",
     # /api/ routes with or without the trailing slash (before CommonMiddleware's APPEND_SLASH).
     "core.middleware.ApiTrailingSlashMiddleware",
+    # Cache-Control: no-store under /api/, Content-Security-Policy on the admin and the docs.
+    "core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
