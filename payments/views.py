@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from appointments.models import Appointment
 from appointments.selectors import appointment_list_for
 from core.api.parsers import strict_json_loads
-from core.api.permissions import IsStaff
+from core.api.permissions import IsStaff, is_staff
 from core.api.schema import NOT_FOUND, VALIDATION_ERROR, DetailErrorSerializer
 from core.audit import access_log_record
 from core.models import AccessAction
@@ -36,6 +36,7 @@ from payments.serializers import (
 from payments.services import charges, webhooks
 from payments.services.asaas_service import AsaasError
 from payments.tasks import process_webhook_event_task
+from payments.throttling import AsaasRefreshThrottle, wants_refresh
 
 TAG = "Pagamentos"
 ASAAS_UNAVAILABLE = OpenApiResponse(
@@ -64,6 +65,16 @@ class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
         "cancel_payment": ("appointments.change_appointment",),
         "refund": ("appointments.change_appointment", "payments.change_paymenttransaction"),
     }
+
+    def get_throttles(self) -> list[Any]:
+        throttles = list(super().get_throttles())
+        if (
+            self.action == "payment_status"
+            and wants_refresh(self.request.query_params.get("refresh"))
+            and not is_staff(self.request)
+        ):
+            throttles.append(AsaasRefreshThrottle())
+        return throttles
 
     def get_queryset(self) -> QuerySet[Appointment]:
         return appointment_list_for(user=self.request.user).prefetch_related(
@@ -96,7 +107,8 @@ class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
         summary=gettext_lazy("Status do pagamento"),
         description=gettext_lazy(
             "Estado local da cobrança e as últimas transações; com refresh=true também "
-            "sincroniza com o Asaas."
+            "sincroniza com o Asaas (para profissionais, limitado a THROTTLE_ASAAS_REFRESH_RATE, "
+            "10 por minuto: 429 além disso)."
         ),
         tags=[TAG],
         parameters=[

@@ -127,6 +127,8 @@ REST_FRAMEWORK = {
         "user": env.str("THROTTLE_USER_RATE", default="600/minute"),
         "auth": env.str("THROTTLE_AUTH_RATE", default="10/minute"),
         "asaas_webhook": env.str("THROTTLE_WEBHOOK_RATE", default="1200/minute"),
+        # payment_status?refresh=true by a professional: one outbound Asaas call each.
+        "asaas_refresh": env.str("THROTTLE_ASAAS_REFRESH_RATE", default="10/minute"),
     },
     # Proxies in front of the app (X-Forwarded-For is trusted only that many hops deep).
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
