@@ -10,7 +10,13 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from core.api.bodies import plain_body
-from core.documents import mask_cpf, only_digits
+from core.api.fields import (
+    ContractDecimalField,
+    StrictModelSerializer,
+    declare_shapes,
+    shaped_digits,
+)
+from core.documents import CPF_SHAPE, mask_cpf
 from professionals.selectors import professional_list_for
 from professionals.serializers import ProfessionalSummarySerializer
 
@@ -48,15 +54,15 @@ class BoundedDateTimeField(serializers.DateTimeField):
         ),
     ]
 )
-class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
+class AppointmentSerializer(StrictModelSerializer[Appointment]):
     serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
+        **StrictModelSerializer.serializer_field_mapping,
         models.DateTimeField: BoundedDateTimeField,
     }
     professional_data = ProfessionalSummarySerializer(source="professional", read_only=True)
     # Plain text, not format "uri": it is empty until the charge exists.
     asaas_invoice_url = serializers.CharField(read_only=True)
-    total_amount = serializers.DecimalField(
+    total_amount = ContractDecimalField(
         max_digits=10,
         decimal_places=2,
         min_value=Decimal("0.01"),
@@ -127,7 +133,7 @@ class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
         )
     ]
 )
-class PatientSerializer(serializers.ModelSerializer[Patient]):
+class PatientSerializer(StrictModelSerializer[Patient]):
     """CPF is accepted with or without punctuation and stored as digits."""
 
     class Meta:
@@ -145,10 +151,16 @@ class PatientSerializer(serializers.ModelSerializer[Patient]):
         read_only_fields = ["id", "asaas_customer_id", "created_at", "updated_at"]
         extra_kwargs = {"cpf": {"max_length": 14}}
 
+    SHAPES = {"cpf": CPF_SHAPE}
+    SHAPE_MESSAGE = _("Informe o CPF com 11 dígitos, com ou sem pontuação (000.000.000-00).")
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        declare_shapes(fields, self.SHAPES, self.SHAPE_MESSAGE)
+        return fields
+
     def to_internal_value(self, data: Any) -> Any:
-        data = plain_body(data)
-        if isinstance(data, dict) and isinstance(data.get("cpf"), str):
-            data = {**data, "cpf": only_digits(data["cpf"]) or data["cpf"]}
+        data = shaped_digits(plain_body(data), self.SHAPES, self.SHAPE_MESSAGE)
         return super().to_internal_value(data)
 
 

@@ -13,4 +13,4 @@ class AsaasRefreshThrottle(UserRateThrottle):
 
 
 def wants_refresh(raw: str | None) -> bool:
-    return (raw or "").lower() in {"true", "1"}
+    return raw in {"true", "1"}

@@ -23,6 +23,7 @@ from appointments.models import Appointment
 from appointments.selectors import appointment_list_for
 from core.api.parsers import strict_json_loads
 from core.api.permissions import IsStaff, is_staff
+from core.api.query import StrictQueryParamsMixin, query_params_check
 from core.api.schema import NOT_FOUND, VALIDATION_ERROR, DetailErrorSerializer
 from core.audit import access_log_record
 from core.models import AccessAction
@@ -51,7 +52,7 @@ def _asaas_unavailable(error: AsaasError) -> Response:
     )
 
 
-class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
+class AppointmentPaymentViewSet(StrictQueryParamsMixin, viewsets.GenericViewSet[Appointment]):
     """Payment actions on an appointment: /api/appointments/{id}/<action>/."""
 
     def get_serializer_class(self) -> Any:
@@ -59,6 +60,7 @@ class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
         return RefundRequestSerializer if self.action == "refund" else PaymentStatusSerializer
 
     staff_only_actions = ("refund",)
+    query_params_by_action = {"payment_status": ("refresh",)}
     # Staff model permissions per action (see core.api.permissions).
     staff_permissions = {
         "payment_status": ("appointments.view_appointment",),
@@ -114,7 +116,7 @@ class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
         parameters=[
             OpenApiParameter(
                 "refresh",
-                OpenApiTypes.BOOL,
+                {"type": "string", "enum": ["true", "false", "1", "0"]},
                 description=gettext_lazy("Consultar o Asaas antes de responder."),
             )
         ],
@@ -128,7 +130,7 @@ class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
     @action(detail=True, methods=["get"], url_path="payment_status")
     def payment_status(self, request: Request, pk: str | None = None) -> Response:
         appointment = self.get_object()
-        refresh = request.query_params.get("refresh", "false").lower()
+        refresh = request.query_params.get("refresh", "false")
         if refresh not in {"true", "false", "1", "0"}:
             raise ValidationError({"refresh": [_("Use true ou false.")]})
         if refresh in {"true", "1"}:
@@ -235,7 +237,9 @@ class PaymentMetricsView(APIView):
         tags=[TAG],
         parameters=[
             OpenApiParameter(
-                "days", OpenApiTypes.INT, description=gettext_lazy("Dias (1 a 90, padrão 7).")
+                "days",
+                {"type": "integer", "minimum": 1, "maximum": 90, "default": 7},
+                description=gettext_lazy("Dias (1 a 90, padrão 7)."),
             )
         ],
         responses={
@@ -245,6 +249,7 @@ class PaymentMetricsView(APIView):
         },
     )
     def get(self, request: Request) -> Response:
+        query_params_check(request, {"days"})
         raw = request.query_params.get("days", "7")
         if not raw.isdigit() or not 1 <= int(raw) <= 90:
             raise ValidationError({"days": [_("Informe um número inteiro entre 1 e 90.")]})

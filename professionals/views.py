@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.serializers import BaseSerializer
 
+from core.api.query import StrictQueryParamsMixin
 from core.api.schema import NOT_FOUND, PROTECTED, READ_ERRORS, VALIDATION_ERROR, WRITE_ERRORS
 from core.audit import AccessLoggedMixin
 
@@ -56,7 +57,9 @@ TAG = "Profissionais"
         responses={204: None, 404: NOT_FOUND, 409: PROTECTED},
     ),
 )
-class ProfessionalViewSet(AccessLoggedMixin, viewsets.ModelViewSet[Professional]):
+class ProfessionalViewSet(
+    StrictQueryParamsMixin, AccessLoggedMixin, viewsets.ModelViewSet[Professional]
+):
     serializer_class = ProfessionalSerializer
     filterset_class = ProfessionalFilter
     staff_only_actions = ("create", "destroy")

@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import DataAndFiles, JSONParser, MultiPartParser
 
 MAX_JSON_DEPTH = 32
 
@@ -58,3 +58,18 @@ class StrictJSONParser(JSONParser):
             return strict_json_loads(stream.read().decode(encoding))
         except (ValueError, UnicodeDecodeError):
             raise ParseError(_("O corpo da requisição não é um JSON válido.")) from None
+
+
+class StrictMultiPartParser(MultiPartParser):
+    """A multipart body with content but not one readable part is malformed (Django's parser
+    would hand the view an empty form and a PATCH would "succeed" with nothing)."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        parsed: DataAndFiles[Any, Any] = super().parse(stream, media_type, parser_context)
+        request = (parser_context or {}).get("request")
+        meta = getattr(request, "META", {}) if request is not None else {}
+        length = int(meta.get("CONTENT_LENGTH") or 0)
+        boundary = (media_type or "").partition("boundary=")[2]
+        if not parsed.data and not parsed.files and length > len(boundary) + 8:
+            raise ParseError(_("O corpo multipart não tem nenhuma parte válida."))
+        return parsed

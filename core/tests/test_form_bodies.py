@@ -72,3 +72,33 @@ def test_form_validation_errors_keep_the_standard_shape(api_client: APIClient) -
 
     assert response.status_code == 400
     assert "preferred_name" in response.json()
+
+
+def test_a_multipart_body_without_any_part_is_400(api_client: APIClient) -> None:
+    patient = api_client.post(
+        "/api/patients/", {"name": "Paciente Parte", "cpf": "529.982.247-25"}, format="json"
+    ).json()
+    boundary = "c54b56f8ce1db3bd4a380bef812b1750"
+    body = f"--{boundary}\r\n0--{boundary}--\r\n"
+
+    response = api_client.generic(
+        "PATCH",
+        f"/api/patients/{patient['id']}/",
+        body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "non_field_errors": ["O corpo multipart não tem nenhuma parte válida."]
+    }
+
+
+def test_an_empty_multipart_patch_is_accepted(api_client: APIClient) -> None:
+    patient = api_client.post(
+        "/api/patients/", {"name": "Paciente Vazio", "cpf": "529.982.247-25"}, format="json"
+    ).json()
+
+    response = api_client.patch(f"/api/patients/{patient['id']}/", {}, format="multipart")
+
+    assert response.status_code == 200

@@ -77,16 +77,28 @@ def webhook(settings: Any) -> Client:
         '{"id": "evt_2", "event": "PAYMENT_RECEIVED", "payment": {"value": NaN}}',
         '{"id": "evt_3", "event": "PAYMENT_RECEIVED", "payment": {"value": Infinity}}',
         '{"id": "evt_4", "event": "PAYMENT_RECEIVED", "payment": {"value": -Infinity}}',
-        "[" * 100_000 + "]" * 100_000,
-        '{"id": ' * 50_000 + "1" + "}" * 50_000,
+        "[" * 1_000 + "]" * 1_000,
+        '{"id": ' * 500 + "1" + "}" * 500,
     ],
     ids=["nul", "nan", "infinity", "-infinity", "deep-list", "deep-object"],
 )
-def test_webhook_malformed_json_is_400(webhook: Client, body: str) -> None:
+def test_webhook_malformed_json_is_400(webhook: Client, body: str, settings: Any) -> None:
+    settings.WEBHOOK_MAX_BYTES = 10**7  # the parser's own refusal, not the size limit
+
     response = webhook.post(WEBHOOK, body, content_type="application/json")
 
     data = assert_json_4xx(response, 400)
     assert data["non_field_errors"]
+
+
+@pytest.mark.parametrize("depth", [100_000, 20_000])
+def test_webhook_absurd_nesting_is_4xx(webhook: Client, settings: Any, depth: int) -> None:
+    settings.WEBHOOK_MAX_BYTES = 10**7
+    body = "[" * depth + "]" * depth
+
+    assert "non_field_errors" in assert_json_4xx(
+        webhook.post(WEBHOOK, body, content_type="application/json"), 400
+    )
 
 
 def test_deeply_nested_json_on_the_api_is_400(api_client: APIClient) -> None:
@@ -179,3 +191,47 @@ def test_unknown_api_paths_are_json_404(
 
     assert response.status_code == 404
     assert response.json() == {"detail": "Não encontrado."}
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "name"),
+    [
+        ("/api/appointments/", "profissional=2", "profissional"),
+        ("/api/appointments/", "status=PAID", "status"),
+        ("/api/professionals/", "nome=Ana", "nome"),
+        ("/api/patients/", "cpf=52998224725", "cpf"),
+        ("/api/professionals/", "ordering=,", "ordering"),
+        ("/api/professionals/", "ordering=preferred_name&ordering=profession", "ordering"),
+        ("/api/payments/metrics/", "dias=7", "dias"),
+        ("/api/payments/metrics/", "days=7&days=8", "days"),
+    ],
+)
+def test_unknown_or_repeated_query_parameters_are_400_by_name(
+    api_client: APIClient, path: str, query: str, name: str
+) -> None:
+    response = api_client.get(f"{path}?{query}")
+
+    assert list(assert_json_4xx(response, 400)) == [name]
+
+
+def test_unknown_query_parameter_on_payment_status_is_400(api_client: APIClient) -> None:
+    from core.tests.factories import AppointmentFactory
+
+    appointment = AppointmentFactory.create()
+    url = f"/api/appointments/{appointment.pk}/payment_status/"
+
+    assert api_client.get(f"{url}?refresh=false").status_code == 200
+    assert list(assert_json_4xx(api_client.get(f"{url}?atualizar=1"), 400)) == ["atualizar"]
+    assert api_client.get(f"{url}?refresh=TRUE").status_code == 400
+
+
+def test_the_schema_says_unknown_parameters_are_refused(api_client: APIClient) -> None:
+    schema = api_client.get("/api/schema/?format=json").json()
+
+    for path in ("/api/appointments/", "/api/patients/", "/api/professionals/"):
+        assert "Parâmetros de consulta não listados" in schema["paths"][path]["get"]["description"]
+    parameters = {p["name"]: p for p in schema["paths"]["/api/appointments/"]["get"]["parameters"]}
+    assert parameters["professional"]["schema"]["minimum"] == 1
+    assert "pattern" in parameters["date"]["schema"]
+    days = schema["paths"]["/api/payments/metrics/"]["get"]["parameters"][0]["schema"]
+    assert (days["minimum"], days["maximum"]) == (1, 90)

@@ -275,7 +275,7 @@ def test_api_defaults() -> None:
     assert framework["DEFAULT_PARSER_CLASSES"] == [
         "core.api.parsers.StrictJSONParser",
         "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "core.api.parsers.StrictMultiPartParser",
     ]
 
 
