@@ -2,13 +2,15 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.serializers import BaseSerializer
 
+from core.api.query import StrictQueryParamsMixin
 from core.api.schema import (
     CONFLICT,
+    DATE_OR_DATETIME_PARAMETER,
+    ID_PARAMETER,
     NOT_FOUND,
     PROTECTED,
     READ_ERRORS,
@@ -39,9 +41,10 @@ WRITE_RESPONSES = {**WRITE_ERRORS, 409: CONFLICT}
         parameters=described_filter_parameters(
             AppointmentFilter,
             {
-                "professional": OpenApiTypes.INT,
+                "professional": ID_PARAMETER,
                 **dict.fromkeys(
-                    ("date", "date_start", "date_end", "start_date", "end_date"), OpenApiTypes.STR
+                    ("date", "date_start", "date_end", "start_date", "end_date"),
+                    DATE_OR_DATETIME_PARAMETER,
                 ),
             },
         ),
@@ -78,7 +81,9 @@ WRITE_RESPONSES = {**WRITE_ERRORS, 409: CONFLICT}
         responses={204: None, 404: NOT_FOUND, 409: PROTECTED},
     ),
 )
-class AppointmentViewSet(AccessLoggedMixin, viewsets.ModelViewSet[Appointment]):
+class AppointmentViewSet(
+    StrictQueryParamsMixin, AccessLoggedMixin, viewsets.ModelViewSet[Appointment]
+):
     serializer_class = AppointmentSerializer
     filterset_class = AppointmentFilter
 
@@ -137,7 +142,7 @@ PATIENT_TAG = "Pacientes"
         responses={204: None, 404: NOT_FOUND, 409: PROTECTED},
     ),
 )
-class PatientViewSet(AccessLoggedMixin, viewsets.ModelViewSet[Patient]):
+class PatientViewSet(StrictQueryParamsMixin, AccessLoggedMixin, viewsets.ModelViewSet[Patient]):
     filterset_class = PatientFilter
     staff_only_actions = ("destroy",)
 

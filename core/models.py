@@ -48,3 +48,23 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_username or '?'} {self.action} {self.content_type_id}:{self.object_id}"
+
+
+class AuditPurge(models.Model):
+    """One run of ``purge_audit``: when, by whom, the retention used and what it deleted."""
+
+    created_at = models.DateTimeField(_("quando"), auto_now_add=True)
+    performed_by = models.CharField(_("por"), max_length=150)
+    retention_days = models.PositiveIntegerField(_("retenção (dias)"))
+    cutoff = models.DateTimeField(_("apagado o anterior a"))
+    forced = models.BooleanField(_("abaixo do mínimo (--force)"), default=False)
+    counts = models.JSONField(_("registros apagados"), default=dict)
+    total = models.PositiveIntegerField(_("total apagado"), default=0)
+
+    class Meta:
+        verbose_name = _("expurgo de auditoria")
+        verbose_name_plural = _("expurgos de auditoria")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.performed_by}: {self.total}"

@@ -221,6 +221,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "api.clinica.example",
     "CSRF_TRUSTED_ORIGINS": "https://api.clinica.example",
     "DATABASE_URL": "postgres://u:p@db:5432/x",
+    "EMAIL_URL": "smtp+tls://mailer:segredo@smtp.clinica.example:587",
     "REDIS_URL": "redis://redis:6379/0",
     "CORS_ALLOWED_ORIGINS": f"{ALLOWED_ORIGIN},https://painel.clinica.example",
     "ADMIN_URL": "gestao-7f3a/",

@@ -36,7 +36,6 @@ from payments.services.asaas_service import (
     AsaasNotFoundError,
     AsaasPayment,
     AsaasService,
-    scrub_payload,
 )
 from payments.services.charges import (
     APPOINTMENT_REFERENCE_PREFIX,
@@ -46,6 +45,7 @@ from payments.services.charges import (
 )
 from payments.services.state import charge_apply_asaas_state, charge_lock, charge_transition
 from payments.services.transitions import ALREADY_APPLIED, APPLY, charge_event_verdict
+from payments.services.webhook_payload import webhook_payload_scrub
 
 logger = logging.getLogger("payments.webhooks")
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL SQLSTATE for NOWAIT on a locked row
@@ -79,7 +79,7 @@ def webhook_event_store(*, payload: Any) -> tuple[WebhookEvent, bool]:
                 event_id=event_id,
                 event_type=event_type,
                 asaas_payment_id=str(payment_id or "")[:64],
-                payload=scrub_payload(dict(payload)),
+                payload=webhook_payload_scrub(payload),
             )
     except IntegrityError:
         return WebhookEvent.objects.get(event_id=event_id), False
