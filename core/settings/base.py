@@ -153,6 +153,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api.schema.add_common_error_responses",
+        "core.api.idempotency.idempotency_schema_hook",
     ],
 }
 
@@ -182,9 +183,15 @@ CSRF_COOKIE_SAMESITE = "Lax"
 
 # Throttling counters live in the cache: shared by every process through Redis when
 # configured, otherwise through files under var/cache (still shared on one machine).
+# Redis down → the cache misses and throttling fails open (core/degraded.py); short timeouts.
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env.str("REDIS_URL")}
+        {
+            "BACKEND": "core.degraded.FailOpenRedisCache",
+            "LOCATION": env.str("REDIS_URL"),
+            "OPTIONS": REDIS_CACHE_OPTIONS,
+        }
         if env.str("REDIS_URL", default="")
         else {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -246,6 +253,15 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_TASK_DEFAULT_RETRY_DELAY = 5
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing from a web request while the broker is down must fail fast (the work is then
+# picked up by the sweeper / webhook replay): one quick retry, 1 s to connect.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_QUEUE_DIR / "celerybeat-schedule")
@@ -262,7 +278,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.replay_failed_webhooks_task",
         "schedule": env.float("WEBHOOK_REPLAY_INTERVAL_SECONDS", default=900.0),
     },
+    "purge-idempotency-keys": {
+        "task": "core.tasks.purge_idempotency_keys_task",
+        "schedule": 3600.0,
+    },
 }
+# Idempotency-Key records are replayed for this long, then purged (core/api/idempotency.py).
+IDEMPOTENCY_KEY_TTL_HOURS = 24
 
 # --- Asaas ------------------------------------------------------------------------------------
 ASAAS_API_URL = env.str("ASAAS_API_URL", default="http://127.0.0.1:8001/v3")
