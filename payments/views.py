@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -20,9 +21,11 @@ from rest_framework.views import APIView
 
 from appointments.models import Appointment
 from appointments.selectors import appointment_list_for
+from core.api.idempotency import idempotent
 from core.api.permissions import IsStaff
 from core.api.schema import NOT_FOUND, VALIDATION_ERROR, DetailErrorSerializer
 from core.audit import access_log_record
+from core.degraded import enqueue_or_defer
 from core.models import AccessAction
 from payments.metrics import payment_metrics
 from payments.models import PaymentTransaction
@@ -79,6 +82,7 @@ class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
         request=None,
         responses={200: PaymentStatusSerializer, 400: VALIDATION_ERROR, 404: NOT_FOUND},
     )
+    @idempotent
     @action(detail=True, methods=["post"], url_path="cancel_payment")
     def cancel_payment(self, request: Request, pk: str | None = None) -> Response:
         appointment = self.get_object()
@@ -129,6 +133,7 @@ class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
         request=RefundRequestSerializer,
         responses={200: PaymentStatusSerializer, 400: VALIDATION_ERROR, 404: NOT_FOUND},
     )
+    @idempotent
     @action(detail=True, methods=["post"], url_path="refund")
     def refund(self, request: Request, pk: str | None = None) -> Response:
         appointment = self.get_object()
@@ -189,7 +194,11 @@ class AsaasWebhookView(APIView):
         if created:
             outcome = webhooks.webhook_event_process(event_id=event.pk, wait=False)
             if outcome == webhooks.DEFERRED:
-                process_webhook_event_task.apply_async((event.pk,), countdown=2)
+                # Broker down: the event stays RECEIVED and the periodic replay finishes it.
+                enqueue_or_defer(
+                    partial(process_webhook_event_task.apply_async, (event.pk,), countdown=2),
+                    what="webhook event",
+                )
                 outcome = event.outcome
         return Response({"received": True, "duplicate": not created, "outcome": outcome})
 

@@ -1,0 +1,160 @@
+"""Degraded, not down: what the API does while Redis (cache or broker) is unavailable.
+
+* ``FailOpenRedisCache`` — the cache backend: an unreachable Redis makes reads miss and
+  writes do nothing instead of raising, so throttling (whose counters live in the cache) lets
+  requests through; after a failure Redis is not tried again for ``RETRY_AFTER_SECONDS``, so
+  a request does not pay a connection attempt per cache call.
+* ``warn_rate_limited`` — one warning per subject at most once a minute (an outage must not
+  flood the logs with one line per request).
+* ``enqueue_or_defer`` — publish a task; if the broker is down, log (rate-limited) and return
+  ``False``: the periodic jobs (sweeper, webhook replay) pick the work up from the database.
+
+Sessions are stored in the database and JWTs are stateless: neither depends on Redis.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.core.cache.backends.redis import RedisCache
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger("core.degraded")
+
+WARNING_INTERVAL_SECONDS = 60.0
+RETRY_AFTER_SECONDS = 5.0
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
+
+_warned_at: dict[str, float] = {}
+_warn_lock = threading.Lock()
+
+
+def warn_rate_limited(subject: str, message: str, *args: Any) -> bool:
+    """Log ``message`` as a warning unless ``subject`` was warned about in the last minute.
+    Returns whether it was logged."""
+    now = time.monotonic()
+    with _warn_lock:
+        last = _warned_at.get(subject)
+        if last is not None and now - last < WARNING_INTERVAL_SECONDS:
+            return False
+        _warned_at[subject] = now
+    logger.warning(message, *args)
+    return True
+
+
+def reset_warnings() -> None:
+    """Forget when each subject was last warned about (tests)."""
+    with _warn_lock:
+        _warned_at.clear()
+
+
+Fallback = Callable[[tuple[Any, ...], dict[str, Any]], Any]
+
+
+def _constant(value: Any) -> Fallback:
+    return lambda args, kwargs: value() if callable(value) else value
+
+
+def _callers_default(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``get(key, default=None, version=None)``: a miss returns the caller's default."""
+    return kwargs.get("default", args[1] if len(args) > 1 else None)
+
+
+def _fail_open(fallback: Fallback) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorate(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def wrapper(self: FailOpenRedisCache, *args: Any, **kwargs: Any) -> Any:
+            if time.monotonic() < type(self).down_until:
+                return fallback(args, kwargs)
+            try:
+                return method(self, *args, **kwargs)
+            except REDIS_DOWN as error:
+                type(self).down_until = time.monotonic() + RETRY_AFTER_SECONDS
+                warn_rate_limited(
+                    "cache",
+                    "cache (Redis) unavailable, throttling and other cache users fail open: %s",
+                    type(error).__name__,
+                )
+                return fallback(args, kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+class FailOpenRedisCache(RedisCache):
+    """Django's Redis cache that degrades to "always a miss" while Redis is unreachable."""
+
+    down_until = 0.0  # monotonic time before which Redis is not tried (per process)
+
+    @_fail_open(_callers_default)
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        return super().get(*args, **kwargs)
+
+    @_fail_open(_constant(False))
+    def add(self, *args: Any, **kwargs: Any) -> bool:
+        return super().add(*args, **kwargs)
+
+    @_fail_open(_constant(None))
+    def set(self, *args: Any, **kwargs: Any) -> None:
+        super().set(*args, **kwargs)
+
+    @_fail_open(_constant(False))
+    def touch(self, *args: Any, **kwargs: Any) -> bool:
+        return super().touch(*args, **kwargs)
+
+    @_fail_open(_constant(False))
+    def delete(self, *args: Any, **kwargs: Any) -> bool:
+        return super().delete(*args, **kwargs)
+
+    @_fail_open(_constant(dict))
+    def get_many(self, *args: Any, **kwargs: Any) -> dict[Any, Any]:
+        return super().get_many(*args, **kwargs)
+
+    @_fail_open(_constant(False))
+    def has_key(self, *args: Any, **kwargs: Any) -> bool:
+        return super().has_key(*args, **kwargs)
+
+    @_fail_open(_constant(list))
+    def set_many(self, *args: Any, **kwargs: Any) -> list[Any]:
+        return super().set_many(*args, **kwargs)
+
+    @_fail_open(_constant(None))
+    def delete_many(self, *args: Any, **kwargs: Any) -> None:
+        super().delete_many(*args, **kwargs)
+
+    @_fail_open(_constant(None))
+    def clear(self) -> None:
+        super().clear()
+
+    def incr(self, key: Any, delta: int = 1, version: Any = None) -> int:
+        if time.monotonic() < type(self).down_until:
+            raise ValueError("cache unavailable: key not found")
+        try:
+            return super().incr(key, delta, version)
+        except REDIS_DOWN as error:
+            type(self).down_until = time.monotonic() + RETRY_AFTER_SECONDS
+            raise ValueError("cache unavailable: key not found") from error
+
+
+def enqueue_or_defer(publish: Callable[[], Any], *, what: str) -> bool:
+    """Run ``publish`` (a Celery ``delay``/``apply_async``); a broker outage is logged at most
+    once a minute and reported as ``False`` instead of raising."""
+    try:
+        publish()
+    except BrokerError as error:
+        warn_rate_limited(
+            "broker",
+            "broker (Redis) unavailable, %s left for the periodic jobs: %s",
+            what,
+            type(error).__name__,
+        )
+        return False
+    return True
