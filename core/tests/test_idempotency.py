@@ -238,9 +238,7 @@ def test_a_key_younger_than_24_hours_is_still_replayed(
     assert again.headers["Idempotent-Replayed"] == "true"
 
 
-def test_purge_deletes_only_expired_keys(
-    api_client: APIClient, professional: Professional
-) -> None:
+def test_purge_deletes_only_expired_keys(api_client: APIClient, professional: Professional) -> None:
     for index, hours in enumerate((0, 23, 25, 48)):
         book(api_client, {"date": SLOT, "professional": professional.pk}, key=f"k{index}")
         age(f"k{index}", hours)
