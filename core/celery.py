@@ -11,7 +11,8 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings.development")
 
-app = Celery("core")
+# delay() is best effort: a broker outage is logged, not raised (see core/degraded.py).
+app = Celery("core", task_cls="core.degraded:BestEffortDelayTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -6,8 +6,9 @@
   a request does not pay a connection attempt per cache call.
 * ``warn_rate_limited`` — one warning per subject at most once a minute (an outage must not
   flood the logs with one line per request).
-* ``enqueue_or_defer`` — publish a task; if the broker is down, log (rate-limited) and return
-  ``False``: the periodic jobs (sweeper, webhook replay) pick the work up from the database.
+* ``BestEffortDelayTask`` — the Celery task class: ``delay()`` never raises for a broker
+  outage (logged, rate-limited); ``enqueue_or_defer`` does the same for an ``apply_async``.
+  The periodic jobs (sweeper, webhook replay) pick the work up from the database.
 
 Sessions are stored in the database and JWTs are stateless: neither depends on Redis.
 """
@@ -21,6 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from celery import Task
 from django.core.cache.backends.redis import RedisCache
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -144,12 +146,47 @@ class FailOpenRedisCache(RedisCache):
             raise ValueError("cache unavailable: key not found") from error
 
 
+class BestEffortDelayTask(Task):  # type: ignore[type-arg]
+    """The project's Celery task class: ``delay()`` is best effort.
+
+    Every ``delay()`` of the project is a hand-off whose durable state is in the database and
+    whose loss a periodic job repairs (the sweeper re-enqueues charges never created, the
+    replay finishes stored webhooks). A broker outage therefore logs a warning (at most once
+    a minute), skips publishing for ``RETRY_AFTER_SECONDS`` (a hung broker costs one socket
+    timeout, not one per request) and returns ``None`` instead of raising into the request.
+    Raising there is worse than it looks: in a ``transaction.on_commit(..., robust=True)`` of
+    a ``functools.partial``, Django's own error logging fails (a partial has no
+    ``__qualname__``) and turns a saved booking into a 500. ``apply_async()`` (retries,
+    countdowns) still raises.
+    """
+
+    broker_down_until = 0.0  # monotonic time before which publishing is not tried
+
+    def delay(self, *args: Any, **kwargs: Any) -> Any:
+        if time.monotonic() < BestEffortDelayTask.broker_down_until:
+            return None
+        try:
+            return super().delay(*args, **kwargs)
+        except BrokerError as error:
+            BestEffortDelayTask.broker_down_until = time.monotonic() + RETRY_AFTER_SECONDS
+            warn_rate_limited(
+                "broker",
+                "broker (Redis) unavailable, %s not enqueued (left for the periodic jobs): %s",
+                self.name,
+                type(error).__name__,
+            )
+            return None
+
+
 def enqueue_or_defer(publish: Callable[[], Any], *, what: str) -> bool:
     """Run ``publish`` (a Celery ``delay``/``apply_async``); a broker outage is logged at most
     once a minute and reported as ``False`` instead of raising."""
+    if time.monotonic() < BestEffortDelayTask.broker_down_until:
+        return False
     try:
         publish()
     except BrokerError as error:
+        BestEffortDelayTask.broker_down_until = time.monotonic() + RETRY_AFTER_SECONDS
         warn_rate_limited(
             "broker",
             "broker (Redis) unavailable, %s left for the periodic jobs: %s",

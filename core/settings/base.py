@@ -231,9 +231,16 @@ DEFAULT_FROM_EMAIL = env.str(
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_QUEUE_DIR = Path(env.str("CELERY_QUEUE_DIR", default=str(BASE_DIR / "var" / "celery")))
 CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost/"
+# visibility_timeout: longer than any retry countdown (retry_backoff_max), so no task is
+# redelivered twice. Socket timeouts: a dead or hung Redis must not block a web request that
+# publishes a task (kombu waits forever by default); 2 s stays above BRPOP's 1 s.
+REDIS_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+    "visibility_timeout": 2 * 60 * 60,
+    "socket_connect_timeout": 1.0,
+    "socket_timeout": 2.0,
+}
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
-    # Longer than any retry countdown (retry_backoff_max below), so no task is redelivered twice.
-    {"visibility_timeout": 2 * 60 * 60}
+    REDIS_BROKER_TRANSPORT_OPTIONS
     if REDIS_URL
     else {
         "data_folder_in": str(CELERY_QUEUE_DIR / "queue"),

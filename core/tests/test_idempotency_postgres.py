@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -133,6 +134,7 @@ def test_identical_requests_released_together_book_once(staff_user: Any) -> None
             assert "ainda está em andamento" in response.json()["detail"]
     row = IdempotencyKey.objects.get(key="burst")
     assert row.response_status == 201
+    assert row.response_body is not None
     assert row.response_body["id"] == booking.pk
 
 
@@ -147,7 +149,7 @@ def test_different_keys_for_one_slot_still_book_once(staff_user: Any) -> None:
         barrier.wait()
         return client.post(URL, body, format="json", headers={"Idempotency-Key": f"k-{index}"})
 
-    runs = [in_thread(lambda i=i: post(i)) for i in range(THREADS)]
+    runs = [in_thread(functools.partial(post, index)) for index in range(THREADS)]
     for thread, _ in runs:
         thread.join(60)
     statuses = sorted(out[0].status_code for _, out in runs)

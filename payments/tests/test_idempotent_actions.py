@@ -18,7 +18,7 @@ from .test_actions import charged, paid, url
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("asaas_settings")]
 
 
-def refunds(appointment: Appointment) -> list[Decimal]:
+def refunds(appointment: Appointment) -> list[Decimal | None]:
     return list(
         PaymentTransaction.objects.filter(
             appointment=appointment,
