@@ -227,7 +227,10 @@ def test_bookings_and_webhooks_survive_a_redis_outage_and_the_sweeper_catches_up
         headers={"asaas-access-token": "testing-webhook-token-0123456789abcdef"},
     )
 
+    health = client.get("/health/")  # the database only: Redis is not a liveness condition
+
     assert webhook.status_code == 200, webhook.content
+    assert health.status_code == 200
     assert WebhookEvent.objects.filter(event_id="evt_outage_1").exists()
     mean = sum(durations) / len(durations)
     print(f"outage bookings: max {max(durations):.3f} s, mean {mean:.3f} s")
