@@ -25,6 +25,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import kombu.pools
 import pytest
 import redis
 from django.utils import timezone
@@ -121,9 +122,7 @@ def own_redis() -> Iterator[RedisServer]:
 def _use_broker(url: str, options: Any) -> None:
     """Point this process's Celery app at another broker (what Celery does after a fork:
     drop the cached connection and producer pools)."""
-    pool = getattr(celery_app, "_pool", None)
-    if pool is not None:
-        pool.force_close_all()
+    kombu.pools.reset()  # closes and forgets every pool (kombu keeps them per broker URL)
     setattr(celery_app, "_pool", None)  # noqa: B010 - private attributes, untyped
     setattr(celery_app.amqp, "_producer_pool", None)  # noqa: B010
     celery_app.conf.update(broker_url=url, broker_transport_options=options)
