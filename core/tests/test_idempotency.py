@@ -291,3 +291,20 @@ def test_schema_documents_the_header_on_exactly_the_idempotent_operations(
         assert {"409", "422"} <= set(operation["responses"])
         success = next(code for code in operation["responses"] if code.startswith("2"))
         assert "Idempotent-Replayed" in operation["responses"][success]["headers"]
+
+
+def test_browsers_may_send_the_key_and_read_the_replay_header(settings: Any) -> None:
+    origin = "https://app.clinica.example"
+    settings.CORS_ALLOWED_ORIGINS = [origin]
+
+    preflight = APIClient().options(
+        URL,
+        HTTP_ORIGIN=origin,
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization,content-type,idempotency-key",
+    )
+    simple = APIClient().get("/health/", HTTP_ORIGIN=origin)
+
+    assert preflight.status_code == 200
+    assert "idempotency-key" in preflight["Access-Control-Allow-Headers"]
+    assert "Idempotent-Replayed" in simple["Access-Control-Expose-Headers"]
