@@ -200,15 +200,16 @@ def idempotent(handler: Handler) -> Handler:
                 }
             )
         assert request.method is not None
+        fingerprint = request_fingerprint(request)
         row, created = idempotency_key_claim(
             user_id=request.user.pk,
             key=raw,
             method=request.method,
             path=request.path,
-            fingerprint=request_fingerprint(request),
+            fingerprint=fingerprint,
         )
         if not created:
-            return _answer_for_existing(row, request)
+            return _answer_for_existing(row, fingerprint=fingerprint)
         error: Exception | None = None
         try:
             try:
@@ -227,12 +228,11 @@ def idempotent(handler: Handler) -> Handler:
             idempotency_key_release(key_id=row.pk)
         return response
 
-    wrapper.idempotent = True  # type: ignore[attr-defined]
     return extend_schema(parameters=[IDEMPOTENCY_KEY_PARAMETER])(wrapper)  # type: ignore[return-value]
 
 
-def _answer_for_existing(row: IdempotencyKey, request: Request) -> Response:
-    if row.fingerprint != request_fingerprint(request):
+def _answer_for_existing(row: IdempotencyKey, *, fingerprint: str) -> Response:
+    if row.fingerprint != fingerprint:
         return Response(
             {
                 "detail": _(
