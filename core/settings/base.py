@@ -267,6 +267,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing from a web request while the broker is down must fail fast (the work is then
 # picked up by the sweeper / webhook replay): one quick retry, 1 s to connect.
 CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
+# The worker waits for the broker as long as it takes (the default gives up after 100 tries).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
     "interval_start": 0,

@@ -97,3 +97,15 @@ def test_every_project_task_uses_the_best_effort_class() -> None:
     ]
     assert project_tasks
     assert all(isinstance(task, BestEffortDelayTask) for task in project_tasks)
+
+
+def test_publishing_is_bounded_and_the_worker_never_gives_up_on_the_broker() -> None:
+    conf = celery_app.conf
+    assert conf.broker_connection_timeout <= 1
+    assert conf.task_publish_retry_policy["max_retries"] <= 1
+    assert conf.task_publish_retry_policy["interval_max"] <= 0.5
+    assert conf.broker_connection_max_retries is None
+    options = conf.broker_transport_options
+    if str(conf.broker_url).startswith("redis"):
+        assert options["socket_connect_timeout"] <= 1
+        assert options["socket_timeout"] <= 2
