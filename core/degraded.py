@@ -7,8 +7,8 @@
 * ``warn_rate_limited`` — one warning per subject at most once a minute (an outage must not
   flood the logs with one line per request).
 * ``BestEffortDelayTask`` — the Celery task class: ``delay()`` never raises for a broker
-  outage (logged, rate-limited); ``enqueue_or_defer`` does the same for an ``apply_async``.
-  The periodic jobs (sweeper, webhook replay) pick the work up from the database.
+  outage (logged, rate-limited); the periodic jobs (sweeper, webhook replay) pick the work up
+  from the database.
 
 Sessions are stored in the database and JWTs are stateless: neither depends on Redis.
 """
@@ -176,22 +176,3 @@ class BestEffortDelayTask(Task):  # type: ignore[type-arg]
                 type(error).__name__,
             )
             return None
-
-
-def enqueue_or_defer(publish: Callable[[], Any], *, what: str) -> bool:
-    """Run ``publish`` (a Celery ``delay``/``apply_async``); a broker outage is logged at most
-    once a minute and reported as ``False`` instead of raising."""
-    if time.monotonic() < BestEffortDelayTask.broker_down_until:
-        return False
-    try:
-        publish()
-    except BrokerError as error:
-        BestEffortDelayTask.broker_down_until = time.monotonic() + RETRY_AFTER_SECONDS
-        warn_rate_limited(
-            "broker",
-            "broker (Redis) unavailable, %s left for the periodic jobs: %s",
-            what,
-            type(error).__name__,
-        )
-        return False
-    return True
