@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from core.api.idempotency import idempotent
 from core.api.query import StrictQueryParamsMixin
 from core.api.schema import (
     CONFLICT,
@@ -89,6 +94,10 @@ class AppointmentViewSet(
 
     def get_queryset(self) -> QuerySet[Appointment]:
         return appointment_list_for(user=self.request.user)
+
+    @idempotent
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer: BaseSerializer[Appointment]) -> None:
         serializer.instance = services.appointment_create(**serializer.validated_data)

@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from appointments.models import Appointment
 from appointments.selectors import appointment_list_for
+from core.api.idempotency import idempotent
 from core.api.parsers import strict_json_loads
 from core.api.permissions import IsStaff, is_staff
 from core.api.query import StrictQueryParamsMixin, query_params_check
@@ -105,6 +106,7 @@ class AppointmentPaymentViewSet(StrictQueryParamsMixin, viewsets.GenericViewSet[
         request=None,
         responses={200: PaymentStatusSerializer, 400: VALIDATION_ERROR, 404: NOT_FOUND},
     )
+    @idempotent
     @action(detail=True, methods=["post"], url_path="cancel_payment")
     def cancel_payment(self, request: Request, pk: str | None = None) -> Response:
         appointment = self.get_object()
@@ -156,6 +158,7 @@ class AppointmentPaymentViewSet(StrictQueryParamsMixin, viewsets.GenericViewSet[
         request=RefundRequestSerializer,
         responses={200: PaymentStatusSerializer, 400: VALIDATION_ERROR, 404: NOT_FOUND},
     )
+    @idempotent
     @action(detail=True, methods=["post"], url_path="refund")
     def refund(self, request: Request, pk: str | None = None) -> Response:
         appointment = self.get_object()

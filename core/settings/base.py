@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import django_stubs_ext
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.utils.translation import gettext_lazy as _
 
 from .environment import BASE_DIR, env, raw_str
@@ -167,6 +168,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api.schema.add_common_error_responses",
         "core.api.schema.contract_details",
+        "core.api.idempotency.idempotency_schema_hook",
     ],
 }
 
@@ -197,15 +199,24 @@ AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=2555)
 # Browsers allowed to call the API from another origin (comma-separated, exact origins).
 CORS_ALLOWED_ORIGINS: list[str] = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_CREDENTIALS = False
+# Browsers may send Idempotency-Key and read whether an answer was replayed.
+CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key")
+CORS_EXPOSE_HEADERS = ["Idempotent-Replayed", "Retry-After"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
 # Throttling counters live in the cache: shared by every process through Redis when
 # configured, otherwise through files under var/cache (still shared on one machine).
+# Redis down → the cache misses and throttling fails open (core/degraded.py); short timeouts.
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env.str("REDIS_URL")}
+        {
+            "BACKEND": "core.degraded.FailOpenRedisCache",
+            "LOCATION": env.str("REDIS_URL"),
+            "OPTIONS": REDIS_CACHE_OPTIONS,
+        }
         if env.str("REDIS_URL", default="")
         else {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -279,9 +290,16 @@ DEFAULT_FROM_EMAIL = env.str(
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_QUEUE_DIR = Path(env.str("CELERY_QUEUE_DIR", default=str(BASE_DIR / "var" / "celery")))
 CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost/"
+# visibility_timeout: longer than any retry countdown (retry_backoff_max), so no task is
+# redelivered twice. Socket timeouts: a dead or hung Redis must not block a web request that
+# publishes a task (kombu waits forever by default); 2 s stays above BRPOP's 1 s.
+REDIS_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+    "visibility_timeout": 2 * 60 * 60,
+    "socket_connect_timeout": 1.0,
+    "socket_timeout": 2.0,
+}
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
-    # Longer than any retry countdown (retry_backoff_max below), so no task is redelivered twice.
-    {"visibility_timeout": 2 * 60 * 60}
+    REDIS_BROKER_TRANSPORT_OPTIONS
     if REDIS_URL
     else {
         "data_folder_in": str(CELERY_QUEUE_DIR / "queue"),
@@ -301,6 +319,17 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_TASK_DEFAULT_RETRY_DELAY = 5
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing from a web request while the broker is down must fail fast (the work is then
+# picked up by the sweeper / webhook replay): one quick retry, 1 s to connect.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
+# The worker waits for the broker as long as it takes (the default gives up after 100 tries).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_QUEUE_DIR / "celerybeat-schedule")
@@ -321,7 +350,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.reconcile_payments_task",
         "schedule": env.float("PAYMENT_RECONCILE_INTERVAL_SECONDS", default=86400.0),
     },
+    "purge-idempotency-keys": {
+        "task": "core.tasks.purge_idempotency_keys_task",
+        "schedule": 3600.0,
+    },
 }
+# Idempotency-Key records are replayed for this long, then purged (core/api/idempotency.py).
+IDEMPOTENCY_KEY_TTL_HOURS = 24
 
 # --- Asaas ------------------------------------------------------------------------------------
 ASAAS_API_URL = env.str("ASAAS_API_URL", default="http://127.0.0.1:8001/v3")

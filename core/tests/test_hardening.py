@@ -305,7 +305,7 @@ def test_production_values() -> None:
         "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
         "CORS_ALLOWED_ORIGINS": [ALLOWED_ORIGIN, "https://painel.clinica.example"],
         "CORS_ALLOW_CREDENTIALS": False,
-        "CACHE": "django.core.cache.backends.redis.RedisCache",
+        "CACHE": "core.degraded.FailOpenRedisCache",
         "admin_index": "/gestao-7f3a/",
         "default_admin_url_answers": False,
         "schema_status": 401,
