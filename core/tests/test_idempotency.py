@@ -180,7 +180,7 @@ def test_the_longest_key_is_accepted(api_client: APIClient, professional: Profes
 
 def test_keys_belong_to_their_user(staff_user: Any, professional: Professional) -> None:
     other_user = get_user_model().objects.create_user(
-        username="outra", password="senha-da-outra-equipe", is_staff=True
+        username="outra", password="senha-da-outra-equipe", is_staff=True, is_superuser=True
     )
     mine, theirs = client_for(staff_user), client_for(other_user)
 
