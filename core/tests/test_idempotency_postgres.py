@@ -157,3 +157,42 @@ def test_different_keys_for_one_slot_still_book_once(staff_user: Any) -> None:
     assert statuses == [201] + [409] * (THREADS - 1)
     assert Appointment.objects.count() == 1
     assert IdempotencyKey.objects.filter(response_status=409).count() == THREADS - 1
+
+
+def test_a_server_error_releases_the_key_and_the_repeat_runs_again(staff_user: Any) -> None:
+    """A real 500 (the booking's row lock times out): nothing is stored, the key is free."""
+    professional = ProfessionalFactory.create()
+    body = {"date": SLOT, "professional": professional.pk}
+    headers = {"Idempotency-Key": "after-a-500"}
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_professional_row() -> None:
+        with transaction.atomic():
+            Professional.objects.select_for_update().get(pk=professional.pk)
+            locked.set()
+            release.wait(20)
+
+    def post_with_a_short_lock_timeout() -> Any:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '300ms'")
+        client = authenticated(staff_user)
+        client.raise_request_exception = False
+        return client.post(URL, body, format="json", headers=headers)
+
+    locker, _ = in_thread(hold_the_professional_row)
+    assert locked.wait(10)
+    try:
+        poster, out = in_thread(post_with_a_short_lock_timeout)
+        poster.join(20)
+    finally:
+        release.set()
+        locker.join(20)
+
+    [failed] = out
+    assert failed.status_code == 500
+    assert not IdempotencyKey.objects.filter(key="after-a-500").exists()
+    assert Appointment.objects.count() == 0
+    retried = authenticated(staff_user).post(URL, body, format="json", headers=headers)
+    assert retried.status_code == 201
+    assert "Idempotent-Replayed" not in retried
+    assert IdempotencyKey.objects.get(key="after-a-500").response_status == 201
