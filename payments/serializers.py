@@ -3,6 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -85,3 +86,11 @@ class WebhookAckSerializer(serializers.Serializer[None]):
     received = serializers.BooleanField()
     duplicate = serializers.BooleanField()
     outcome = serializers.CharField()
+
+
+class WebhookEventRequestSerializer(serializers.Serializer[None]):
+    """What the webhook requires of an event (documentation; the view reads the raw JSON)."""
+
+    id = serializers.CharField(max_length=255, validators=[RegexValidator(r"\S")])
+    event = serializers.CharField(max_length=64, validators=[RegexValidator(r"\S")])
+    payment = serializers.DictField(required=False)

@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 from appointments.models import Appointment
 from appointments.selectors import appointment_list_for
 from core.api.idempotency import idempotent
-from core.api.parsers import strict_json_loads
+from core.api.parsers import json_tree_check, strict_json_loads
 from core.api.permissions import IsStaff, is_staff
 from core.api.query import StrictQueryParamsMixin, query_params_check
 from core.api.schema import NOT_FOUND, VALIDATION_ERROR, DetailErrorSerializer
@@ -36,9 +36,11 @@ from payments.serializers import (
     PaymentStatusSerializer,
     RefundRequestSerializer,
     WebhookAckSerializer,
+    WebhookEventRequestSerializer,
 )
 from payments.services import charge_actions, webhooks
 from payments.services.asaas_service import AsaasError
+from payments.services.webhook_payload import webhook_payload_scrub
 from payments.tasks import process_webhook_event_task
 from payments.throttling import AsaasRefreshThrottle, wants_refresh
 
@@ -203,7 +205,7 @@ class AsaasWebhookView(APIView):
             "guardado pelo id antes de tudo; repetidos respondem 200 sem efeito."
         ),
         tags=[TAG],
-        request=OpenApiTypes.OBJECT,
+        request={"application/json": WebhookEventRequestSerializer},  # read as JSON only
         parameters=[
             OpenApiParameter(
                 "asaas-access-token", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True
@@ -233,11 +235,16 @@ class AsaasWebhookView(APIView):
                 status=status.HTTP_401_UNAUTHORIZED,
             )
         try:
-            payload = strict_json_loads(request.body, parse_float=Decimal)
+            # Depth and NUL only matter in what is kept (the allowlist drops the rest).
+            payload = strict_json_loads(request.body, parse_float=Decimal, check_tree=False)
+            if isinstance(payload, dict):
+                json_tree_check(webhook_payload_scrub(payload))
         except (ValueError, UnicodeDecodeError):
             raise ValidationError(
                 {"non_field_errors": [_("O corpo da requisição não é um JSON válido.")]}
             ) from None
+        if isinstance(payload, dict) and not isinstance(payload.get("payment", {}), dict):
+            raise ValidationError({"payment": [_("Informe um objeto.")]})
         event, created = webhooks.webhook_event_store(payload=payload)
         outcome = event.outcome
         if created:

@@ -41,13 +41,23 @@ def _check_tree(document: Any) -> None:
                 stack.extend((value, depth + 1) for value in node)
 
 
-def strict_json_loads(raw: bytes | str, *, parse_float: Callable[[str], Any] | None = None) -> Any:
-    """``json.loads`` with the refusals above; ``ValueError`` for every one of them."""
+def json_tree_check(document: Any) -> None:
+    """``ValueError`` when ``document`` nests too deeply or holds a NUL character."""
+    _check_tree(document)
+
+
+def strict_json_loads(
+    raw: bytes | str, *, parse_float: Callable[[str], Any] | None = None, check_tree: bool = True
+) -> Any:
+    """``json.loads`` with the refusals above; ``ValueError`` for every one of them.
+    ``check_tree=False`` leaves depth and NUL to the caller (``json_tree_check`` on the part
+    it keeps)."""
     try:
         document = json.loads(raw, parse_float=parse_float, parse_constant=_refuse_constant)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
-    _check_tree(document)
+    if check_tree:
+        _check_tree(document)
     return document
 
 
