@@ -88,9 +88,13 @@ class WebhookAckSerializer(serializers.Serializer[None]):
     outcome = serializers.CharField()
 
 
+#: Not only blanks, and no NUL character (PostgreSQL text cannot hold it).
+NOT_BLANK_NO_NUL = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+
+
 class WebhookEventRequestSerializer(serializers.Serializer[None]):
     """What the webhook requires of an event (documentation; the view reads the raw JSON)."""
 
-    id = serializers.CharField(max_length=255, validators=[RegexValidator(r"\S")])
-    event = serializers.CharField(max_length=64, validators=[RegexValidator(r"\S")])
+    id = serializers.CharField(max_length=255, validators=[RegexValidator(NOT_BLANK_NO_NUL)])
+    event = serializers.CharField(max_length=64, validators=[RegexValidator(NOT_BLANK_NO_NUL)])
     payment = serializers.DictField(required=False)
