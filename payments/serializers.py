@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from appointments.models import MAX_TOTAL_AMOUNT, Appointment
-from core.api.fields import ContractDecimalField, strict_string_class
+from core.api.fields import NOT_BLANK_NO_NUL, ContractDecimalField, strict_string_class
 from payments.models import PaymentTransaction
 
 
@@ -86,10 +86,6 @@ class WebhookAckSerializer(serializers.Serializer[None]):
     received = serializers.BooleanField()
     duplicate = serializers.BooleanField()
     outcome = serializers.CharField()
-
-
-#: Not only blanks, and no NUL character (PostgreSQL text cannot hold it).
-NOT_BLANK_NO_NUL = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
 
 
 class WebhookEventRequestSerializer(serializers.Serializer[None]):
