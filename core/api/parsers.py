@@ -1,8 +1,9 @@
 """Strict JSON: what PostgreSQL's jsonb and the API can hold, or a 400.
 
-Refused: ``NaN``/``Infinity`` (not JSON), the NUL character in any string or key (PostgreSQL
-text cannot hold it), nesting deeper than ``MAX_JSON_DEPTH`` (and the ``RecursionError`` the
-standard decoder raises on absurd depths).
+Always refused: ``NaN``/``Infinity`` (not JSON) and absurd nesting (the ``RecursionError`` the
+standard decoder raises). ``json_tree_check`` also refuses the NUL character (PostgreSQL text
+cannot hold it) and nesting deeper than ``MAX_JSON_DEPTH``: the webhook applies it to the part
+of the event it stores; the API's serializers refuse NUL in every text field they read.
 """
 
 from __future__ import annotations
@@ -65,7 +66,9 @@ class StrictJSONParser(JSONParser):
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            return strict_json_loads(stream.read().decode(encoding))
+            # NUL and depth are checked by the fields that read a value (DRF refuses NUL in
+            # text); keys a serializer ignores may hold anything JSON allows.
+            return strict_json_loads(stream.read().decode(encoding), check_tree=False)
         except (ValueError, UnicodeDecodeError):
             raise ParseError(_("O corpo da requisição não é um JSON válido.")) from None
 

@@ -114,9 +114,7 @@ def test_nul_character_in_a_string_is_400(api_client: APIClient) -> None:
 
     response = api_client.post("/api/patients/", body, format="json")
 
-    assert assert_json_4xx(response, 400) == {
-        "non_field_errors": ["O corpo da requisição não é um JSON válido."]
-    }
+    assert assert_json_4xx(response, 400) == {"name": ["Caracteres nulos não são permitidos."]}
 
 
 @pytest.mark.parametrize("path", ["/api/professionals/", WEBHOOK, "/api/auth/token/"])
