@@ -17,7 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from core.documents import only_digits
 
-from .models import Appointment, Patient
+from .models import Appointment, BookingStatus, Patient
 
 # In a query string an unescaped "+" arrives as a space: "...T14:00:00 03:00".
 _SPACE_OFFSET = re.compile(r"^(.+[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
@@ -94,6 +94,10 @@ class AppointmentFilter(django_filters.FilterSet):
         method="filter_date_start", label=_("Sinônimo de date_start.")
     )
     end_date = DateOrDateTimeFilter(method="filter_date_end", label=_("Sinônimo de date_end."))
+    booking_status = django_filters.MultipleChoiceFilter(
+        choices=BookingStatus.choices,
+        label=_("Situação da consulta (repita o parâmetro para mais de uma)."),
+    )
     ordering = django_filters.OrderingFilter(
         fields=(("date", "date"), ("created_at", "created_at")),
         label=_("Ordenação: date, -date, created_at, -created_at."),
@@ -101,7 +105,7 @@ class AppointmentFilter(django_filters.FilterSet):
 
     class Meta:
         model = Appointment
-        fields = ["professional"]
+        fields = ["professional", "booking_status"]
 
     def filter_date(
         self, queryset: QuerySet[Appointment], name: str, value: dt.date | dt.datetime

@@ -48,6 +48,25 @@ class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
         help_text=_("Valor a cobrar do paciente. Sem valor, a consulta não é cobrada."),
     )
 
+    allow_outside_hours = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        default=False,
+        help_text=_(
+            "Somente equipe: agenda fora do horário de atendimento do profissional "
+            "(sem isto, um horário fora do expediente retorna 400 em date)."
+        ),
+    )
+
+    def validate_allow_outside_hours(self, value: bool) -> bool:
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if value and not (user is not None and user.is_staff):
+            raise serializers.ValidationError(
+                _("Somente a equipe pode agendar fora do horário de atendimento.")
+            )
+        return value
+
     def validate_date(self, value: dt.datetime) -> dt.datetime:
         if not EARLIEST_DATE <= value <= LATEST_DATE:
             raise serializers.ValidationError(
@@ -89,6 +108,9 @@ class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
             "paid_at",
             "payment_attempts",
             "last_payment_error",
+            "booking_status",
+            "booking_changed_at",
+            "allow_outside_hours",
             "created_at",
             "updated_at",
         ]

@@ -90,8 +90,10 @@ class AppointmentViewSet(AccessLoggedMixin, viewsets.ModelViewSet[Appointment]):
 
     def perform_update(self, serializer: BaseSerializer[Appointment]) -> None:
         assert serializer.instance is not None
+        data = dict(serializer.validated_data)
+        allow_outside_hours = bool(data.pop("allow_outside_hours", False))
         serializer.instance = services.appointment_update(
-            appointment=serializer.instance, data=serializer.validated_data
+            appointment=serializer.instance, data=data, allow_outside_hours=allow_outside_hours
         )
 
     def perform_destroy(self, instance: Appointment) -> None:

@@ -148,6 +148,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/",
     "ENUM_NAME_OVERRIDES": {
         "PaymentStatusEnum": "appointments.models.PaymentStatus",
+        "BookingStatusEnum": "appointments.models.BookingStatus",
         "TransactionStatusEnum": "payments.models.TransactionStatus",
     },
     "POSTPROCESSING_HOOKS": [
@@ -196,6 +197,10 @@ CACHES = {
 # Business rules (see README "Regras de negócio").
 DEFAULT_SPLIT_PERCENTAGE = Decimal(env.str("DEFAULT_SPLIT_PERCENTAGE", default="85.00"))
 MINIMUM_SPLIT_AMOUNT = Decimal(env.str("MINIMUM_SPLIT_AMOUNT", default="10.00"))
+# A patient who cancels at least this many hours before the start gets a full refund.
+BOOKING_FULL_REFUND_HOURS = env.int("BOOKING_FULL_REFUND_HOURS", default=24)
+# Patients are e-mailed a reminder this many hours before the appointment.
+APPOINTMENT_REMINDER_HOURS = env.int("APPOINTMENT_REMINDER_HOURS", default=24)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
@@ -265,6 +270,10 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-payments": {
         "task": "payments.tasks.reconcile_payments_task",
         "schedule": env.float("PAYMENT_RECONCILE_INTERVAL_SECONDS", default=86400.0),
+    },
+    "send-appointment-reminders": {
+        "task": "appointments.tasks.send_appointment_reminders_task",
+        "schedule": env.float("APPOINTMENT_REMINDER_INTERVAL_SECONDS", default=900.0),
     },
 }
 
