@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from core.exceptions import BusinessRuleError
@@ -34,24 +35,31 @@ class Slot:
 Busy = list[tuple[dt.datetime, dt.datetime]]
 
 
+def busy_queryset(
+    *, professional_ids: Sequence[int], start: dt.datetime, end: dt.datetime
+) -> QuerySet[Appointment]:
+    """A range scan of ``appointment_prof_date_idx``: no appointment lasts longer than
+    ``MAX_DURATION_MINUTES``, so none starting earlier than that can reach ``start``."""
+    return Appointment.objects.filter(
+        HOLDS_SLOT,
+        professional_id__in=list(professional_ids),
+        date__gte=start - dt.timedelta(minutes=MAX_DURATION_MINUTES),
+        date__lt=end,
+        end__gt=start,
+    ).order_by()
+
+
 def busy_intervals(
     *, professional_ids: Sequence[int], start: dt.datetime, end: dt.datetime
 ) -> dict[int, Busy]:
     """``[date, end)`` of the appointments holding a slot that intersect ``[start, end)``."""
-    rows = (
-        Appointment.objects.filter(
-            HOLDS_SLOT,
-            professional_id__in=list(professional_ids),
-            date__gte=start - dt.timedelta(minutes=MAX_DURATION_MINUTES),
-            date__lt=end,
-            end__gt=start,
-        )
-        .order_by()
-        .values_list("professional_id", "date", "end")
+    # The duration (an int) rather than "end" (a second timestamp to parse per row).
+    rows = busy_queryset(professional_ids=professional_ids, start=start, end=end).values_list(
+        "professional_id", "date", "duration_minutes"
     )
     busy: dict[int, Busy] = defaultdict(list)
-    for professional_id, begin, finish in rows:
-        busy[professional_id].append((begin, finish))
+    for professional_id, begin, minutes in rows:
+        busy[professional_id].append((begin, begin + dt.timedelta(minutes=minutes)))
     for intervals in busy.values():
         intervals.sort()
     return busy
@@ -75,13 +83,16 @@ def free_slots(
 ) -> list[Slot]:
     """Slots of each window (stepping by its slot length) of ``duration_minutes`` (default:
     the window's slot length) that start in ``[start, end)``, fit in the window and are free."""
+    # All in UTC: comparing datetimes of different zones costs a utcoffset() each time.
+    busy = [(begin.astimezone(dt.UTC), finish.astimezone(dt.UTC)) for begin, finish in busy]
     starts = [item[0] for item in busy]
+    start, end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
     found: dict[dt.datetime, Slot] = {}
     for window in windows:
         step = dt.timedelta(minutes=window.slot_minutes)
         length = dt.timedelta(minutes=duration_minutes or window.slot_minutes)
-        cursor = window.start
-        while cursor + length <= window.end:
+        cursor, window_end = window.start.astimezone(dt.UTC), window.end.astimezone(dt.UTC)
+        while cursor + length <= window_end:
             if start <= cursor < end and not _overlaps(busy, starts, cursor, cursor + length):
                 found.setdefault(cursor, Slot(start=cursor, end=cursor + length))
             cursor += step

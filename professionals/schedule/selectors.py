@@ -36,24 +36,13 @@ def _parse_breaks(raw: Any) -> tuple[tuple[dt.time, dt.time], ...]:
     )
 
 
-def rule_data(rule: WorkingHoursRule) -> RuleData:
-    return RuleData(
-        weekday=rule.weekday,
-        start=rule.start_time,
-        end=rule.end_time,
-        slot_minutes=rule.slot_minutes,
-        breaks=_parse_breaks(rule.breaks),
-        valid_from=rule.valid_from,
-        valid_until=rule.valid_until,
-    )
-
-
 def schedules_load(
     *, professional_ids: Iterable[int], first_day: dt.date, last_day: dt.date
 ) -> dict[int, Schedule]:
     ids = list(professional_ids)
     schedules = {pk: Schedule() for pk in ids}
-    rules = WorkingHoursRule.objects.filter(professional_id__in=ids).only(
+    # Tuples, not model instances: the "who is free" search loads thousands of rules.
+    rules = WorkingHoursRule.objects.filter(professional_id__in=ids).values_list(
         "professional_id",
         "weekday",
         "start_time",
@@ -63,8 +52,18 @@ def schedules_load(
         "valid_from",
         "valid_until",
     )
-    for rule in rules:
-        schedules[rule.professional_id].rules.append(rule_data(rule))
+    for professional_id, weekday, start, end, slot, breaks, valid_from, valid_until in rules:
+        schedules[professional_id].rules.append(
+            RuleData(
+                weekday=weekday,
+                start=start,
+                end=end,
+                slot_minutes=slot,
+                breaks=_parse_breaks(breaks),
+                valid_from=valid_from,
+                valid_until=valid_until,
+            )
+        )
     exceptions = ScheduleException.objects.filter(
         Q(professional_id__in=ids) | Q(professional__isnull=True),
         date__gte=first_day,
