@@ -70,8 +70,8 @@ def schedules_load(
         date__lte=last_day,
     ).values_list("professional_id", "date", "kind", "start_time", "end_time", "slot_minutes")
     national: list[ExceptionData] = []
-    for professional_id, date, kind, start, end, slot in exceptions:
-        item = ExceptionData(date=date, kind=kind, start=start, end=end, slot_minutes=slot)
+    for professional_id, date, kind, opens, closes, slot in exceptions:
+        item = ExceptionData(date=date, kind=kind, start=opens, end=closes, slot_minutes=slot)
         if professional_id is None:
             national.append(item)
         else:
