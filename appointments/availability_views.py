@@ -54,6 +54,8 @@ class LocalDateTimeField(serializers.Field[dt.datetime, str, str, Any]):
             moment = None if day else parse_datetime(text)
         except ValueError:
             day = moment = None
+        if day is not None and not EARLIEST_DATE.date() <= day <= LATEST_DATE.date():
+            self._out_of_range()
         if day is not None:
             if self.end_of_day:
                 day += dt.timedelta(days=1)
@@ -65,11 +67,15 @@ class LocalDateTimeField(serializers.Field[dt.datetime, str, str, Any]):
         if timezone.is_naive(moment):
             moment = moment.replace(tzinfo=local_zone())
         if not EARLIEST_DATE <= moment <= LATEST_DATE + dt.timedelta(days=1):
-            raise serializers.ValidationError(
-                _("Informe uma data entre %(start)s e %(end)s.")
-                % {"start": EARLIEST_DATE.year, "end": LATEST_DATE.year}
-            )
+            self._out_of_range()
         return moment
+
+    @staticmethod
+    def _out_of_range() -> None:
+        raise serializers.ValidationError(
+            _("Informe uma data entre %(start)s e %(end)s.")
+            % {"start": EARLIEST_DATE.year, "end": LATEST_DATE.year}
+        )
 
     def to_representation(self, value: dt.datetime) -> str:
         return value.isoformat()

@@ -396,3 +396,21 @@ def test_the_service_refuses_outside_hours_unless_allowed(professional: Professi
 
     assert refused.value.field == "date"
     assert allowed.pk is not None
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"start": "2030-01-01", "end": "9999-12-31"},
+        {"start": "0001-01-01T00:00", "end": "2030-01-01"},
+        {"start": "2030-01-01", "end": "2030-01-02", "duration": 100000},
+    ],
+)
+def test_out_of_range_input_is_400_not_500(
+    api_client: APIClient, professional: Professional, query: dict[str, Any]
+) -> None:
+    rule(professional)
+
+    response = availability(api_client, professional, **query)
+
+    assert response.status_code == 400

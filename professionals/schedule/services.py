@@ -6,10 +6,11 @@ import hashlib
 import secrets
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from core.exceptions import NotFoundError
+from core.exceptions import BusinessRuleError, NotFoundError
 
 from .models import CalendarFeed, ExceptionKind, ScheduleException, WorkingHoursRule
 
@@ -29,7 +30,14 @@ def _apply(instance: Any, data: dict[str, Any], allowed: tuple[str, ...]) -> Non
     for name in allowed:
         if name in data:
             setattr(instance, name, data[name])
-    instance.full_clean(exclude=["professional"])
+    try:
+        instance.full_clean(exclude=["professional"])
+    except ValidationError as error:
+        # The API validates first; this is the net for other callers (a 400, never a 500).
+        field, messages = next(iter(error.message_dict.items()))
+        raise BusinessRuleError(
+            str(messages[0]), field=None if field == NON_FIELD_ERRORS else field
+        ) from error
     instance.save()
 
 

@@ -159,3 +159,18 @@ def test_national_holidays_are_not_listed_per_professional(
 def test_load_holidays_refuses_absurd_years() -> None:
     with pytest.raises(CommandError):
         call_command("load_holidays", "--years", "1500")
+
+
+def test_services_turn_model_validation_into_a_business_error(professional: Professional) -> None:
+    import datetime as dt
+
+    from core.exceptions import BusinessRuleError
+    from professionals.schedule.services import working_hours_rule_create
+
+    with pytest.raises(BusinessRuleError) as refused:
+        working_hours_rule_create(
+            professional_id=professional.pk,
+            data={"weekday": 9, "start_time": dt.time(8), "end_time": dt.time(9)},
+        )
+
+    assert refused.value.field == "weekday"
