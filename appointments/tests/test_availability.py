@@ -414,3 +414,45 @@ def test_out_of_range_input_is_400_not_500(
     response = availability(api_client, professional, **query)
 
     assert response.status_code == 400
+
+
+def test_readme_booking_flow(api_client: APIClient, professional: Professional) -> None:
+    """README "Do horário livre à consulta paga", steps 1-3 and 5 (payment is in payments)."""
+    for weekday in range(5):
+        created = api_client.post(
+            f"/api/professionals/{professional.pk}/working_hours/",
+            {
+                "weekday": weekday,
+                "start_time": "08:00",
+                "end_time": "18:00",
+                "slot_minutes": 50,
+                "breaks": [{"start": "12:00", "end": "13:00"}],
+            },
+            format="json",
+        )
+        assert created.status_code == 201
+
+    day = api_client.get("/api/availability/", {"date": "2027-03-01", "profession": "Psicóloga"})
+    week = availability(api_client, professional, start="2027-03-01", end="2027-03-05")
+    booked = api_client.post(
+        "/api/appointments/",
+        {
+            "professional": professional.pk,
+            "date": "2027-03-01T08:50:00-03:00",
+            "duration_minutes": 50,
+        },
+        format="json",
+    )
+    after = availability(api_client, professional, start="2027-03-01", end="2027-03-01")
+    confirmed = api_client.post(f"/api/appointments/{booked.json()['id']}/confirm/")
+
+    assert day.json()["results"][0]["slots"][0] == {
+        "start": "2027-03-01T08:00:00-03:00",
+        "end": "2027-03-01T08:50:00-03:00",
+    }
+    assert starts(week)[:2] == ["2027-03-01T08:00:00-03:00", "2027-03-01T08:50:00-03:00"]
+    assert booked.status_code == 201
+    assert booked.json()["booking_status"] == "SCHEDULED"
+    assert "2027-03-01T08:50:00-03:00" not in starts(after)
+    assert "2027-03-01T13:00:00-03:00" in starts(after)
+    assert confirmed.json()["booking_status"] == "CONFIRMED"
