@@ -73,6 +73,7 @@ def _transition_schema(summary: Any, description: Any, request: Any) -> Any:
 
 class AppointmentBookingViewSet(viewsets.GenericViewSet[Appointment]):
     serializer_class = AppointmentSerializer
+    pagination_class = None  # booking_events is a short, whole list
 
     def get_queryset(self) -> QuerySet[Appointment]:
         return appointment_list_for(user=self.request.user)

@@ -64,7 +64,7 @@ def _crud_schema(noun: str, serializer: Any) -> dict[str, Any]:
             summary=_("Listar %(noun)s") % {"noun": noun},
             tags=[TAG],
             parameters=[PROFESSIONAL_PARAMETER],
-            responses={200: serializer(many=True), **READ_ERRORS},
+            responses={200: serializer(many=True), 400: VALIDATION_ERROR, **READ_ERRORS},
         ),
         "create": extend_schema(
             summary=_("Criar %(noun)s") % {"noun": noun},
