@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.pagination import StandardPagination
+from core.api.query import query_params_check
 from core.api.schema import NOT_FOUND, VALIDATION_ERROR
 from professionals.schedule.windows import local_zone
 from professionals.selectors import professional_list_for
@@ -122,6 +123,9 @@ SLOT_EXAMPLE = {"start": "2026-03-02T08:00:00-03:00", "end": "2026-03-02T08:50:0
 
 
 class ProfessionalAvailabilityView(APIView):
+    # Free slots reveal when appointments are: staff need to be allowed to see them.
+    staff_permissions = ("appointments.view_appointment",)
+
     @extend_schema(
         operation_id="professionals_availability",
         summary=_("Horários livres do profissional"),
@@ -178,6 +182,7 @@ class ProfessionalAvailabilityView(APIView):
         ],
     )
     def get(self, request: Request, professional_pk: int) -> Response:
+        query_params_check(request, {"start", "end", "duration"})
         professional = professional_list_for(user=request.user).filter(pk=professional_pk).first()
         if professional is None:
             raise NotFound()
@@ -204,6 +209,7 @@ class ProfessionalAvailabilityView(APIView):
 
 
 class AvailabilitySearchView(APIView):
+    staff_permissions = ("appointments.view_appointment",)
     pagination_class = StandardPagination
 
     @extend_schema(
@@ -247,6 +253,7 @@ class AvailabilitySearchView(APIView):
         },
     )
     def get(self, request: Request) -> Response:
+        query_params_check(request, {"date", "profession", "duration", "page", "page_size"})
         query = DaySearchQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         day: dt.date = query.validated_data["date"]

@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.query import StrictQueryParamsMixin
 from core.api.schema import CONFLICT, NOT_FOUND, VALIDATION_ERROR
 from professionals.schedule.services import calendar_feed_by_token
 
@@ -71,9 +72,17 @@ def _transition_schema(summary: Any, description: Any, request: Any) -> Any:
     )
 
 
-class AppointmentBookingViewSet(viewsets.GenericViewSet[Appointment]):
+class AppointmentBookingViewSet(StrictQueryParamsMixin, viewsets.GenericViewSet[Appointment]):
     serializer_class = AppointmentSerializer
     pagination_class = None  # booking_events is a short, whole list
+    query_params_by_action = {"booking_events": (), "ics": ()}
+    # Staff model permissions: moving a booking changes the appointment; reading is viewing.
+    staff_permissions = {
+        **dict.fromkeys(
+            ("confirm", "complete", "no_show", "cancel"), ("appointments.change_appointment",)
+        ),
+        **dict.fromkeys(("booking_events", "ics"), ("appointments.view_appointment",)),
+    }
 
     def get_queryset(self) -> QuerySet[Appointment]:
         return appointment_list_for(user=self.request.user)

@@ -48,6 +48,10 @@ SERVER_OWNED_FIELDS = (
 )
 
 
+#: Longest address accepted (the form, the API and the schema say so).
+ADDRESS_MAX_LENGTH = 500
+
+
 def default_split_percentage() -> Decimal:
     from django.conf import settings
 
@@ -59,7 +63,7 @@ class Professional(models.Model):
 
     preferred_name = models.CharField(_("nome social"), max_length=255)
     profession = models.CharField(_("profissão"), max_length=100)
-    address = models.TextField(_("endereço"))
+    address = models.TextField(_("endereço"), max_length=ADDRESS_MAX_LENGTH)
     contact = models.CharField(_("contato"), max_length=255, validators=[validate_contact])
 
     # Payment data (Asaas). All optional: a professional without it is bookable but not
@@ -103,6 +107,10 @@ class Professional(models.Model):
     integration_error = models.TextField(_("erro da integração"), blank=True)
     asaas_created_at = models.DateTimeField(_("criado no Asaas em"), null=True, blank=True)
     asaas_updated_at = models.DateTimeField(_("sincronizado com o Asaas em"), null=True, blank=True)
+    # Lease of the worker creating the subaccount at Asaas (no lock is held across that call).
+    asaas_onboarding_claimed_at = models.DateTimeField(
+        _("criação da subconta iniciada em"), null=True, blank=True, editable=False
+    )
 
     # The login of the professional themself (role "professional": sees only their own data).
     user = models.OneToOneField(

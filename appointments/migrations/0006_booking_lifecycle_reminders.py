@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('appointments', '0005_chargeback_status_and_customer_claim'),
-        ('professionals', '0005_working_hours_exceptions_calendar_feed'),
+        ('professionals', '0007_working_hours_exceptions_calendar_feed'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -456,3 +456,19 @@ def test_readme_booking_flow(api_client: APIClient, professional: Professional) 
     assert "2027-03-01T08:50:00-03:00" not in starts(after)
     assert "2027-03-01T13:00:00-03:00" in starts(after)
     assert confirmed.json()["booking_status"] == "CONFIRMED"
+
+
+def test_unknown_or_repeated_query_parameters_are_400(
+    api_client: APIClient, professional: Professional
+) -> None:
+    url = f"/api/professionals/{professional.pk}/availability/"
+
+    unknown = api_client.get(f"{url}?start=2030-01-07&end=2030-01-07&inicio=1")
+    repeated = api_client.get(f"{url}?start=2030-01-07&start=2030-01-08&end=2030-01-09")
+    search = api_client.get("/api/availability/?date=2030-01-07&profissao=x")
+    rules = api_client.get(f"/api/professionals/{professional.pk}/working_hours/?dia=1")
+
+    assert list(unknown.json()) == ["inicio"]
+    assert list(repeated.json()) == ["start"]
+    assert list(search.json()) == ["profissao"]
+    assert list(rules.json()) == ["dia"]

@@ -124,8 +124,9 @@ def test_filter_by_booking_status(api_client: APIClient) -> None:
     cancelled = AppointmentFactory.create(booking_status=B.CANCELLED_BY_PATIENT)
 
     one = api_client.get("/api/appointments/", {"booking_status": "CONFIRMED"})
-    two = api_client.get(
-        "/api/appointments/?booking_status=SCHEDULED&booking_status=CANCELLED_BY_PATIENT"
+    two = api_client.get("/api/appointments/?booking_status=SCHEDULED,CANCELLED_BY_PATIENT")
+    repeated = api_client.get(
+        "/api/appointments/?booking_status=SCHEDULED&booking_status=CONFIRMED"
     )
     bad = api_client.get("/api/appointments/", {"booking_status": "PERDIDA"})
 
@@ -133,6 +134,7 @@ def test_filter_by_booking_status(api_client: APIClient) -> None:
     assert {row["id"] for row in two.json()["results"]} == {scheduled.pk, cancelled.pk}
     assert bad.status_code == 400
     assert "booking_status" in bad.json()
+    assert repeated.status_code == 400
 
 
 def test_a_cancelled_booking_frees_its_slot_for_a_new_one(api_client: APIClient) -> None:

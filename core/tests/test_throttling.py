@@ -145,7 +145,14 @@ def test_429_401_403_are_documented(api_client: APIClient) -> None:
     assert response.status_code == 200
     schema = json.loads(response.content)
     # The calendar feed: the secret token in the path is the credential.
-    open_paths = {TOKEN, REFRESH, "/api/auth/token/verify/", WEBHOOK, "/api/calendar/{token}.ics"}
+    open_paths = {
+        TOKEN,
+        REFRESH,
+        "/api/auth/token/verify/",
+        "/api/auth/logout/",
+        WEBHOOK,
+        "/api/calendar/{token}.ics",
+    }
 
     operations = [
         (path, method, operation)

@@ -55,6 +55,7 @@ class EmulatorControl:
         self.server = server
         self.session = requests.Session()
         self.session.trust_env = False
+        self.session.headers["X-Emulator-Control-Token"] = server.control_token
 
     def _url(self, path: str) -> str:
         return f"{self.server.url}/_emulator/{path}"
@@ -93,9 +94,11 @@ class EmulatorControl:
 
 @pytest.fixture
 def emulator() -> Iterator[EmulatorServer]:
-    server = EmulatorServer(EmulatorConfig(port=0, webhook_retry_scale=0.00001)).start(
-        poll_interval=0.01
+    # Refunds need balance at Asaas (fees are not returned): start the platform with some.
+    config = EmulatorConfig(
+        port=0, webhook_retry_scale=0.00001, opening_balance=Decimal("10000.00")
     )
+    server = EmulatorServer(config).start(poll_interval=0.01)
     yield server
     server.stop()
 

@@ -188,3 +188,61 @@ def test_webhook_for_a_locked_appointment_answers_at_once_and_defers(
     assert process_webhook_event_task.apply(args=(event.pk,)).get() == WebhookOutcome.PROCESSED
     appointment.refresh_from_db()
     assert appointment.status == PaymentStatus.PAID
+
+
+def test_bookings_for_one_patient_never_wait_on_or_deadlock_with_charge_creation(
+    emulator: EmulatorServer,
+    emulator_control: EmulatorControl,
+    make_professional: Callable[..., Professional],
+    patient: Patient,
+) -> None:
+    """The measured bug: 9 of 20 consecutive bookings (a weekly series) returned 500 because
+    booking and charge creation each held a lock the other needed, across HTTP to Asaas."""
+    from decimal import Decimal
+
+    from appointments.services import appointment_create
+
+    from .conftest import next_slot
+
+    professional = make_professional()
+    emulator_control.faults(latency_ms=100)  # every Asaas call is slow
+    booked: list[int] = []
+    done = threading.Event()
+
+    def book(_index: int) -> int:
+        try:
+            for _ in range(20):
+                booked.append(
+                    appointment_create(
+                        professional=professional,
+                        patient=patient,
+                        date=next_slot(),
+                        total_amount=Decimal("100.00"),
+                    ).pk
+                )
+            return len(booked)
+        finally:
+            done.set()
+
+    def charge(_index: int) -> int:
+        client = build_asaas(emulator)
+        charged: set[int] = set()
+        try:
+            while not done.is_set() or len(charged) < len(booked):
+                for appointment_id in list(booked):
+                    if appointment_id not in charged:
+                        outcome = charge_submit(appointment_id=appointment_id, asaas=client)
+                        if outcome.status == PaymentStatus.PROCESSING:
+                            charged.add(appointment_id)
+            return len(charged)
+        finally:
+            client.close()
+
+    results = run_together(2, lambda i: book(i) if i == 0 else charge(i))
+
+    assert results == [20, 20]
+    appointments = Appointment.objects.filter(pk__in=booked)
+    assert {a.status for a in appointments} == {PaymentStatus.PROCESSING}
+    assert all(a.platform_amount is not None for a in appointments)
+    assert len(emulator_control.payments()) == 20
+    assert emulator_control.state()["counts"]["customers"] == 1

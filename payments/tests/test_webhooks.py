@@ -331,13 +331,20 @@ def test_a_duplicate_event_is_acknowledged_without_effect(
     body = event_body(appointment, "PAYMENT_CONFIRMED")
 
     first = post(api_client, body)
+    rows = PaymentTransaction.objects.filter(appointment=appointment).count()
     second = post(api_client, body)
 
     assert first.json()["duplicate"] is False
     assert second.status_code == 200
     assert second.json() == {"received": True, "duplicate": True, "outcome": "PROCESSED"}
     assert WebhookEvent.objects.count() == 1
-    assert PaymentTransaction.objects.filter(appointment=appointment).count() == 1
+    assert PaymentTransaction.objects.filter(appointment=appointment).count() == rows
+    assert (
+        PaymentTransaction.objects.filter(
+            appointment=appointment, transaction_type=TransactionType.WEBHOOK
+        ).count()
+        == 1
+    )
     assert WebhookEvent.objects.get().attempts == 1
 
 
@@ -358,7 +365,12 @@ def test_out_of_order_events_make_one_transition(
     assert WebhookEvent.objects.get(event_id=created["id"]).outcome == WebhookOutcome.RECEIVED
     appointment.refresh_from_db()
     assert appointment.status == PaymentStatus.PAID
-    assert PaymentTransaction.objects.filter(appointment=appointment).count() == 1
+    assert (
+        PaymentTransaction.objects.filter(
+            appointment=appointment, transaction_type=TransactionType.WEBHOOK
+        ).count()
+        == 1
+    )
 
 
 def test_an_event_not_about_charges_is_ignored_with_200(

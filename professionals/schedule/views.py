@@ -19,12 +19,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from core.api.query import StrictQueryParamsMixin
 from core.api.schema import NOT_FOUND, READ_ERRORS, VALIDATION_ERROR, WRITE_ERRORS
 from professionals.models import Professional
 from professionals.selectors import professional_list_for
 
 from . import services
-from .models import ScheduleException, WorkingHoursRule
+from .models import CalendarFeed, ScheduleException, WorkingHoursRule
 from .selectors import calendar_feed_for, schedule_exceptions_for, working_hours_for
 from .serializers import (
     CalendarFeedSerializer,
@@ -100,7 +101,9 @@ def _crud_schema(noun: str, serializer: Any) -> dict[str, Any]:
 
 
 @extend_schema_view(**_crud_schema("regra de horário", WorkingHoursRuleSerializer))
-class WorkingHoursViewSet(ProfessionalScopedMixin, viewsets.ModelViewSet[WorkingHoursRule]):
+class WorkingHoursViewSet(
+    StrictQueryParamsMixin, ProfessionalScopedMixin, viewsets.ModelViewSet[WorkingHoursRule]
+):
     """Weekly rules: weekday (0 = Monday), wall-clock start/end in America/Sao_Paulo."""
 
     serializer_class = WorkingHoursRuleSerializer
@@ -127,7 +130,9 @@ class WorkingHoursViewSet(ProfessionalScopedMixin, viewsets.ModelViewSet[Working
 
 
 @extend_schema_view(**_crud_schema("exceção de horário", ScheduleExceptionSerializer))
-class ScheduleExceptionViewSet(ProfessionalScopedMixin, viewsets.ModelViewSet[ScheduleException]):
+class ScheduleExceptionViewSet(
+    StrictQueryParamsMixin, ProfessionalScopedMixin, viewsets.ModelViewSet[ScheduleException]
+):
     """Days off, holidays and extra hours of one professional (national holidays loaded by
     ``load_holidays`` apply to everyone and are not listed here)."""
 
@@ -157,10 +162,15 @@ class ScheduleExceptionViewSet(ProfessionalScopedMixin, viewsets.ModelViewSet[Sc
 FEED_TAG = "Agenda (ICS)"
 
 
-class CalendarFeedViewSet(ProfessionalScopedMixin, viewsets.GenericViewSet[Any]):
+class CalendarFeedViewSet(
+    StrictQueryParamsMixin, ProfessionalScopedMixin, viewsets.GenericViewSet[Any]
+):
     """The professional's secret ICS feed: create/rotate (POST), show, change, revoke."""
 
     serializer_class = CalendarFeedSerializer
+    # Staff model permissions by method: view/add/change/delete_calendarfeed.
+    queryset = CalendarFeed.objects.none()
+    query_params_by_action = {"retrieve": ()}
 
     def _feed_url(self, token: str) -> str:
         return self.request.build_absolute_uri(reverse("calendar-feed", kwargs={"token": token}))

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('professionals', '0004_user_and_history'),
+        ('professionals', '0006_onboarding_claim'),
     ]
 
     operations = [
