@@ -87,6 +87,13 @@ DURATION_HELP = _(
 ) % {"min": MIN_DURATION_MINUTES, "max": MAX_DURATION_MINUTES}
 
 
+DURATION_PARAMETER = OpenApiParameter(
+    "duration",
+    {"type": "integer", "minimum": MIN_DURATION_MINUTES, "maximum": MAX_DURATION_MINUTES},
+    description=DURATION_HELP,
+)
+
+
 class AvailabilityQuerySerializer(serializers.Serializer[dict[str, Any]]):
     start = LocalDateTimeField()
     end = LocalDateTimeField(end_of_day=True)
@@ -149,7 +156,7 @@ class ProfessionalAvailabilityView(APIView):
             OpenApiParameter(
                 "end", OpenApiTypes.STR, required=True, description=_("Fim (data ou data e hora).")
             ),
-            OpenApiParameter("duration", OpenApiTypes.INT, description=DURATION_HELP),
+            DURATION_PARAMETER,
         ],
         responses={
             200: inline_serializer(
@@ -224,12 +231,18 @@ class AvailabilitySearchView(APIView):
             OpenApiParameter("date", OpenApiTypes.DATE, required=True, description=_("Dia.")),
             OpenApiParameter(
                 "profession",
-                OpenApiTypes.STR,
+                {"type": "string", "maxLength": 100},
                 description=_("Profissão exata (sem diferenciar maiúsculas)."),
             ),
-            OpenApiParameter("duration", OpenApiTypes.INT, description=DURATION_HELP),
-            OpenApiParameter("page", OpenApiTypes.INT),
-            OpenApiParameter("page_size", OpenApiTypes.INT),
+            DURATION_PARAMETER,
+            OpenApiParameter(
+                "page", {"type": "integer", "minimum": 1}, description=_("Página (começa em 1).")
+            ),
+            OpenApiParameter(
+                "page_size",
+                {"type": "integer", "minimum": 1, "maximum": 100},
+                description=_("Itens por página (padrão 20, máximo 100)."),
+            ),
         ],
         responses={
             200: inline_serializer(

@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.fields import strict_string_class
 from core.api.query import StrictQueryParamsMixin
 from core.api.schema import CONFLICT, NOT_FOUND, VALIDATION_ERROR
 from professionals.schedule.services import calendar_feed_by_token
@@ -38,7 +39,9 @@ ICS_RESPONSE = OpenApiResponse(OpenApiTypes.STR, description=_("Arquivo iCalenda
 
 
 class BookingReasonSerializer(serializers.Serializer[dict[str, Any]]):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    reason = strict_string_class(serializers.CharField)(
+        required=False, allow_blank=True, max_length=500
+    )
 
 
 class BookingCancelSerializer(BookingReasonSerializer):
@@ -167,7 +170,7 @@ class AppointmentBookingViewSet(StrictQueryParamsMixin, viewsets.GenericViewSet[
             "Cada mudança de situação: de, para, por quem, quando e o efeito no pagamento."
         ),
         tags=[TAG],
-        responses={200: BookingEventSerializer(many=True), 404: NOT_FOUND},
+        responses={200: BookingEventSerializer(many=True), 400: VALIDATION_ERROR, 404: NOT_FOUND},
     )
     @action(detail=True, methods=["get"], url_path="booking_events")
     def booking_events(self, request: Request, pk: str | None = None) -> Response:
@@ -179,7 +182,7 @@ class AppointmentBookingViewSet(StrictQueryParamsMixin, viewsets.GenericViewSet[
         summary=_("Baixar consulta (.ics)"),
         description=_("A consulta como arquivo de calendário (sem CPF)."),
         tags=[TAG],
-        responses={(200, "text/calendar"): ICS_RESPONSE, 404: NOT_FOUND},
+        responses={(200, "text/calendar"): ICS_RESPONSE, 400: VALIDATION_ERROR, 404: NOT_FOUND},
     )
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, ICSRenderer])
     def ics(self, request: Request, pk: str | None = None) -> HttpResponse:

@@ -17,6 +17,7 @@ from core.api.fields import (
     shaped_digits,
 )
 from core.documents import CPF_SHAPE, mask_cpf
+from professionals.schedule.serializers import StrictBooleanField
 from professionals.selectors import professional_list_for
 from professionals.serializers import ProfessionalSummarySerializer
 
@@ -72,7 +73,7 @@ class AppointmentSerializer(StrictModelSerializer[Appointment]):
         help_text=_("Valor a cobrar do paciente. Sem valor, a consulta não é cobrada."),
     )
 
-    allow_outside_hours = serializers.BooleanField(
+    allow_outside_hours = StrictBooleanField(
         write_only=True,
         required=False,
         default=False,

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
+from core.api.fields import StrictModelSerializer
+
 from .models import (
     MAX_SLOT_MINUTES,
     MIN_SLOT_MINUTES,
@@ -19,6 +21,21 @@ from .models import (
 )
 
 TIME_FORMAT = "%H:%M"
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """``true``/``false`` only (a JSON boolean, or those words in a form): DRF would also take
+    ``1``, ``"0"``, ``"yes"``… which the OpenAPI schema (boolean) does not allow."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if isinstance(data, bool):
+            return data
+        if isinstance(data, str) and data in ("true", "false"):
+            return data == "true"
+        self.fail("invalid", input=data)
+        raise AssertionError  # unreachable: fail() raises
+
+
 MAX_BREAKS = 10
 
 
@@ -54,7 +71,7 @@ def _seconds_free(value: dt.time | None, name: str) -> dict[str, Any]:
         )
     ]
 )
-class WorkingHoursRuleSerializer(serializers.ModelSerializer[WorkingHoursRule]):
+class WorkingHoursRuleSerializer(StrictModelSerializer[WorkingHoursRule]):
     start_time = serializers.TimeField(format=TIME_FORMAT)
     end_time = serializers.TimeField(format=TIME_FORMAT)
     breaks = BreakSerializer(many=True, required=False)
@@ -152,7 +169,7 @@ class WorkingHoursRuleSerializer(serializers.ModelSerializer[WorkingHoursRule]):
         ),
     ]
 )
-class ScheduleExceptionSerializer(serializers.ModelSerializer[ScheduleException]):
+class ScheduleExceptionSerializer(StrictModelSerializer[ScheduleException]):
     start_time = serializers.TimeField(format=TIME_FORMAT, required=False, allow_null=True)
     end_time = serializers.TimeField(format=TIME_FORMAT, required=False, allow_null=True)
     slot_minutes = serializers.IntegerField(
@@ -195,8 +212,8 @@ class ScheduleExceptionSerializer(serializers.ModelSerializer[ScheduleException]
         return attrs
 
 
-class CalendarFeedSerializer(serializers.ModelSerializer[CalendarFeed]):
-    include_patient_name = serializers.BooleanField(
+class CalendarFeedSerializer(StrictModelSerializer[CalendarFeed]):
+    include_patient_name = StrictBooleanField(
         required=False,
         help_text=_("Mostrar o nome do paciente nos eventos (padrão: não)."),
     )

@@ -196,7 +196,7 @@ class CalendarFeedViewSet(
         tags=[FEED_TAG],
         parameters=[PROFESSIONAL_PARAMETER],
         request=CalendarFeedSerializer,
-        responses={201: CalendarFeedSerializer, 400: VALIDATION_ERROR, 404: NOT_FOUND},
+        responses={201: CalendarFeedSerializer, **WRITE_ERRORS, 404: NOT_FOUND},
     )
     def create(self, request: Request, professional_pk: str) -> Response:
         serializer = CalendarFeedSerializer(data=request.data)
@@ -213,7 +213,7 @@ class CalendarFeedViewSet(
         tags=[FEED_TAG],
         parameters=[PROFESSIONAL_PARAMETER],
         request=CalendarFeedSerializer,
-        responses={200: CalendarFeedSerializer, 400: VALIDATION_ERROR, 404: NOT_FOUND},
+        responses={200: CalendarFeedSerializer, **WRITE_ERRORS, 404: NOT_FOUND},
     )
     def partial_update(self, request: Request, professional_pk: str) -> Response:
         serializer = CalendarFeedSerializer(data=request.data, partial=True)

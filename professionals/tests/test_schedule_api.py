@@ -174,3 +174,23 @@ def test_services_turn_model_validation_into_a_business_error(professional: Prof
         )
 
     assert refused.value.field == "weekday"
+
+
+def test_text_and_boolean_fields_take_their_declared_types_only(
+    api_client: APIClient, professional: Professional
+) -> None:
+    number = api_client.post(
+        exceptions_url(professional),
+        {"date": "2026-12-24", "kind": "DAY_OFF", "description": 0},
+        format="json",
+    )
+    feed_url = f"/api/professionals/{professional.pk}/calendar_feed/"
+    zero = api_client.post(feed_url, {"include_patient_name": 0}, format="json")
+    word = api_client.post(feed_url, {"include_patient_name": "sim"}, format="json")
+    fine = api_client.post(feed_url, {"include_patient_name": True}, format="json")
+
+    assert number.status_code == 400
+    assert "description" in number.json()
+    assert zero.status_code == 400
+    assert word.status_code == 400
+    assert fine.status_code == 201
