@@ -87,6 +87,16 @@ DURATION_HELP = _(
 ) % {"min": MIN_DURATION_MINUTES, "max": MAX_DURATION_MINUTES}
 
 
+#: Days the search accepts (2000-2099; day numbers up to 28 in the pattern: every month has
+#: them), optionally with a time and offset, as the schema states it.
+_DAY = r"(?:20\d\d)-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])"
+DAY_PARAMETER = {"type": "string", "format": "date", "pattern": rf"^{_DAY}$"}
+DAY_OR_INSTANT_PARAMETER = {
+    "type": "string",
+    "pattern": (
+        rf"^{_DAY}(?:T(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d)?(?:Z|[+-](?:0\d|1[0-4]):[0-5]\d)?)?$"
+    ),
+}
 DURATION_PARAMETER = OpenApiParameter(
     "duration",
     {"type": "integer", "minimum": MIN_DURATION_MINUTES, "maximum": MAX_DURATION_MINUTES},
@@ -149,12 +159,15 @@ class ProfessionalAvailabilityView(APIView):
             OpenApiParameter("professional_pk", OpenApiTypes.INT, OpenApiParameter.PATH),
             OpenApiParameter(
                 "start",
-                OpenApiTypes.STR,
+                DAY_OR_INSTANT_PARAMETER,
                 required=True,
                 description=_("Início (data ou data e hora)."),
             ),
             OpenApiParameter(
-                "end", OpenApiTypes.STR, required=True, description=_("Fim (data ou data e hora).")
+                "end",
+                DAY_OR_INSTANT_PARAMETER,
+                required=True,
+                description=_("Fim (data ou data e hora)."),
             ),
             DURATION_PARAMETER,
         ],
@@ -228,7 +241,7 @@ class AvailabilitySearchView(APIView):
         ),
         tags=[TAG],
         parameters=[
-            OpenApiParameter("date", OpenApiTypes.DATE, required=True, description=_("Dia.")),
+            OpenApiParameter("date", DAY_PARAMETER, required=True, description=_("Dia.")),
             OpenApiParameter(
                 "profession",
                 {"type": "string", "maxLength": 100},
