@@ -72,6 +72,10 @@ def webhook_event_store(*, payload: Any) -> tuple[WebhookEvent, bool]:
     if not isinstance(event_type, str) or not event_type.strip() or len(event_type) > 64:
         raise BusinessRuleError(_("Evento sem tipo válido."), field="event")
     payment = payload.get("payment")
+    if "payment" in payload and not isinstance(payment, Mapping):
+        raise BusinessRuleError(_("O campo payment deve ser um objeto."), field="payment")
+    if "dateCreated" in payload and not isinstance(payload["dateCreated"], str):
+        raise BusinessRuleError(_("O campo dateCreated deve ser um texto."), field="dateCreated")
     payment_id = payment.get("id") if isinstance(payment, Mapping) else None
     try:
         with transaction.atomic():
