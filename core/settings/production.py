@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
+from core.observability.logs import logging_config
+
 from .base import *
 from .environment import configured_database, env
 
@@ -41,3 +43,7 @@ CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 # Schema and docs are for operators unless explicitly published.
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
+
+# One JSON object per log line unless LOG_FORMAT=text.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
