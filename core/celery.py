@@ -42,3 +42,17 @@ def _use_django_logging(**kwargs: object) -> None:
 
 
 celery_signals_connect()
+
+
+@signals.worker_ready.connect
+def _start_heartbeat(**kwargs: object) -> None:
+    from core.observability.heartbeats import worker_heartbeat_start
+
+    worker_heartbeat_start()
+
+
+@signals.worker_shutdown.connect
+def _stop_heartbeat(**kwargs: object) -> None:
+    from core.observability.heartbeats import worker_heartbeat_stop
+
+    worker_heartbeat_stop()

@@ -3,9 +3,9 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from . import views
 from .api.auth import TokenObtainView, TokenRefreshThrottledView, TokenVerifyThrottledView
 from .api.permissions import DocsPermission
+from .observability import health
 
 docs = {"permission_classes": [DocsPermission]}
 
@@ -24,7 +24,8 @@ api_patterns: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("api/", include(api_patterns)),
-    path("health/", views.health, name="health"),
+    path("health/", health.liveness, name="health"),
+    path("health/ready/", health.ReadinessView.as_view(), name="health-ready"),
 ]
 
 handler404 = "core.views.not_found"

@@ -1,21 +1,10 @@
-"""Project-level views: health check and JSON error pages for the API."""
+"""Project-level views: JSON error pages for the API (health checks: core/observability)."""
 
 from __future__ import annotations
 
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.defaults import page_not_found, server_error
-
-
-def health(request: HttpRequest) -> JsonResponse:
-    """Liveness plus a round-trip to the database."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
-        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
 
 
 def _is_api(request: HttpRequest) -> bool:

@@ -201,6 +201,11 @@ CACHES = {
 DEFAULT_SPLIT_PERCENTAGE = Decimal(env.str("DEFAULT_SPLIT_PERCENTAGE", default="85.00"))
 MINIMUM_SPLIT_AMOUNT = Decimal(env.str("MINIMUM_SPLIT_AMOUNT", default="10.00"))
 
+# Readiness (/health/ready/): worker and beat heartbeats older than 3 intervals are stale; more
+# failed or stranded webhook events than this fail the webhook backlog check.
+HEALTH_HEARTBEAT_SECONDS = env.float("HEALTH_HEARTBEAT_SECONDS", default=30.0)
+HEALTH_WEBHOOK_BACKLOG_MAX = env.int("HEALTH_WEBHOOK_BACKLOG_MAX", default=50)
+
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # "text" (readable) or "json" (one JSON object per line; the production default).
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")
@@ -254,6 +259,10 @@ CELERY_BEAT_SCHEDULE = {
     "replay-failed-webhooks": {
         "task": "payments.tasks.replay_failed_webhooks_task",
         "schedule": env.float("WEBHOOK_REPLAY_INTERVAL_SECONDS", default=900.0),
+    },
+    "health-heartbeat": {
+        "task": "core.tasks.beat_heartbeat_task",
+        "schedule": env.float("HEALTH_HEARTBEAT_SECONDS", default=30.0),
     },
     "reconcile-payments": {
         "task": "payments.tasks.reconcile_payments_task",
