@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import MoneyAdminMixin
 from core.exceptions import DomainError
 
 from . import services
@@ -49,7 +50,7 @@ class AppointmentAdminForm(forms.ModelForm[Appointment]):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(SimpleHistoryAdmin):
+class AppointmentAdmin(MoneyAdminMixin, SimpleHistoryAdmin):
     form = AppointmentAdminForm
     list_display = (
         "date",
