@@ -58,7 +58,7 @@ def make_admin_world() -> AdminWorld:
         return appointment
 
     for day in range(10):
-        for n in range(day % 3 + 1):
+        for _ in range(day % 3 + 1):
             billed(
                 "150.00",
                 PaymentStatus.PAID,
