@@ -1,9 +1,14 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from .api.auth import TokenObtainView, TokenRefreshThrottledView, TokenVerifyThrottledView
+from .api.docs import redoc_bundle
 from .api.permissions import DocsPermission
 from .observability import health
 
@@ -17,7 +22,9 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("appointments.urls")),
     path("", include("payments.urls")),
     path("schema/", SpectacularAPIView.as_view(**docs), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema", **docs), name="swagger-ui"),
+    path(
+        "docs/", SpectacularSwaggerSplitView.as_view(url_name="schema", **docs), name="swagger-ui"
+    ),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema", **docs), name="redoc"),
 ]
 
@@ -26,6 +33,8 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("health/", health.liveness, name="health"),
     path("health/ready/", health.ReadinessView.as_view(), name="health-ready"),
+    # ReDoc's bundle with a local footer logo (see core/api/docs.py and REDOC_DIST).
+    path("docs-assets/redoc/bundles/redoc.standalone.js", redoc_bundle, name="redoc-bundle"),
 ]
 
 handler404 = "core.views.not_found"

@@ -134,6 +134,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "COERCE_DECIMAL_TO_STRING": True,
+    # The browsable API's titles in pt-BR ("Profissionais", "Consulta: reembolsar").
+    "VIEW_NAME_FUNCTION": "core.api.naming.view_name",
     "DATETIME_FORMAT": "iso-8601",
 }
 
@@ -147,7 +149,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
+    # ReDoc's bundle with its footer logo served from here, not from Redocly's CDN
+    # (core/api/docs.py); Swagger UI from the sidecar package, never checking a validator.
+    "REDOC_DIST": "/docs-assets/redoc",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/",
     "ENUM_NAME_OVERRIDES": {
@@ -157,6 +162,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api.schema.add_common_error_responses",
+        "core.api.schema.bearer_first",
     ],
 }
 

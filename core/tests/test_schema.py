@@ -214,10 +214,16 @@ def test_docs_pages_use_locally_served_assets(path: str) -> None:
     scripts = re.findall(r'<script[^>]*src="([^"]+)"', html)
     assert scripts, "the page loads its UI from a script"
     static_prefix = "/" + settings.STATIC_URL.strip("/") + "/"
+    served_by_the_app = {"/api/docs/?script=", "/docs-assets/redoc/bundles/redoc.standalone.js"}
     for url in scripts + re.findall(r'<link[^>]*rel="stylesheet"[^>]*href="([^"]+)"', html):
         if urlparse(url).netloc:
             continue  # external stylesheets are checked by the test below
-        assert url.startswith(static_prefix + "drf_spectacular_sidecar/"), url
+        if url in served_by_the_app:
+            assert Client().get(url).status_code == 200, url
+            continue
+        assert url.startswith(
+            (static_prefix + "drf_spectacular_sidecar/", static_prefix + "core/docs/")
+        ), url
         assert finders.find(url.removeprefix(static_prefix)), f"{url} is not a static file"
     for url in scripts:
         assert not urlparse(url).netloc, f"{url} is loaded from another host"
@@ -227,9 +233,27 @@ def test_docs_pages_use_locally_served_assets(path: str) -> None:
 
 def test_swagger_ui_has_no_external_url() -> None:
     html = Client().get("/api/docs/").content.decode()
+    script = Client().get("/api/docs/?script=").content.decode()
 
     assert [url for url in asset_urls(html) if urlparse(url).netloc] == []
-    assert "/api/schema/" in html
+    assert "<script>" not in html  # the init script is a separate file (strict CSP)
+    assert "<style>" not in html
+    assert "/api/schema/" in script
+    assert '"validatorUrl": null' in script
+
+
+def test_redoc_bundle_shows_a_local_logo() -> None:
+    bundle = Client().get("/docs-assets/redoc/bundles/redoc.standalone.js").content.decode()
+
+    assert "cdn.redoc.ly" not in bundle
+    assert "/static/core/docs/redoc-logo-mini.svg" in bundle
+    assert len(bundle) > 500_000  # the whole ReDoc bundle
+
+
+def test_bearer_is_the_first_security_scheme() -> None:
+    schema = Client().get("/api/schema/?format=json").json()
+
+    assert next(iter(schema["components"]["securitySchemes"])) == "jwtAuth"
 
 
 def test_redoc_has_no_external_url() -> None:
