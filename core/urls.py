@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import URLPattern, URLResolver, include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -33,6 +35,12 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("health/", health.liveness, name="health"),
     path("health/ready/", health.ReadinessView.as_view(), name="health-ready"),
+    # Browsers ask for it on every page without a <link rel="icon"> (admin, ReDoc).
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=static("core/favicon.svg"), permanent=False),
+        name="favicon",
+    ),
     # ReDoc's bundle with a local footer logo (see core/api/docs.py and REDOC_DIST).
     path("docs-assets/redoc/bundles/redoc.standalone.js", redoc_bundle, name="redoc-bundle"),
 ]

@@ -34,7 +34,7 @@ WEBHOOK = "asaas-webhook"
 DOCS = {"schema", "swagger-ui", "redoc"}
 API_ALLOW_LIST = TOKEN_ENDPOINTS | {WEBHOOK} | DOCS
 #: Outside ``/api/`` and the admin: every page, by URL name.
-OTHER_PAGES = {"health", "health-ready", "redoc-bundle"}
+OTHER_PAGES = {"health", "health-ready", "redoc-bundle", "favicon"}
 
 ROUTES = all_routes()
 
@@ -130,6 +130,10 @@ def test_anonymous_access(route: Route, world: World, anon_client: APIClient) ->
         response = anon_client.get(path)
         assert response.status_code in (200, 503)
         assert set(response.json()) == {"status", "checks"}
+    elif route.name == "favicon":
+        response = anon_client.get(path)
+        assert response.status_code == 302
+        assert response["Location"].endswith("/core/favicon.svg")
     elif route.name == "redoc-bundle":
         # A static asset (ReDoc's public bundle), like the files under /static/.
         response = anon_client.get(path)
