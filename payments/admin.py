@@ -28,7 +28,7 @@ class PaymentTransactionAdmin(ReadOnlyAdmin):
     )
     list_filter = ("transaction_type", "status", "created_at")
     list_select_related = ("appointment__patient", "appointment__professional", "professional")
-    search_fields = ("asaas_payment_id", "appointment__id")
+    search_fields = ("asaas_payment_id", "appointment__id", "=request_id")
     date_hierarchy = "created_at"
 
     def get_urls(self) -> list[URLPattern]:
@@ -64,7 +64,7 @@ class PaymentTransactionAdmin(ReadOnlyAdmin):
 class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "event_type", "outcome", "asaas_payment_id", "attempts")
     list_filter = ("outcome", "event_type", "received_at")
-    search_fields = ("event_id", "asaas_payment_id")
+    search_fields = ("event_id", "asaas_payment_id", "=request_id")
     date_hierarchy = "received_at"
 
 
