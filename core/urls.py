@@ -1,14 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import URLPattern, URLResolver, include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
     SpectacularSwaggerSplitView,
 )
 
+from . import views
 from .api.auth import TokenObtainView, TokenRefreshThrottledView, TokenVerifyThrottledView
 from .api.docs import redoc_bundle
 from .api.permissions import DocsPermission
@@ -36,11 +35,7 @@ urlpatterns = [
     path("health/", health.liveness, name="health"),
     path("health/ready/", health.ReadinessView.as_view(), name="health-ready"),
     # Browsers ask for it on every page without a <link rel="icon"> (admin, ReDoc).
-    path(
-        "favicon.ico",
-        RedirectView.as_view(url=static("core/favicon.svg"), permanent=False),
-        name="favicon",
-    ),
+    path("favicon.ico", views.favicon, name="favicon"),
     # ReDoc's bundle with a local footer logo (see core/api/docs.py and REDOC_DIST).
     path("docs-assets/redoc/bundles/redoc.standalone.js", redoc_bundle, name="redoc-bundle"),
 ]

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.defaults import page_not_found, server_error
+
+
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers ask for /favicon.ico on pages without a <link rel="icon"> (admin, ReDoc).
+    Resolved per request: the static manifest exists only after collectstatic."""
+    return HttpResponseRedirect(static("core/favicon.svg"))
 
 
 def _is_api(request: HttpRequest) -> bool:

@@ -56,11 +56,10 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = request_id_clean(request.headers.get(HEADER)) or request_id_new()
         request.request_id = request_id  # type: ignore[attr-defined]
-        token = request_id_set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id_reset(token)
+        # Not reset on the way out: the server's access-log line, written after the response in
+        # the same thread (or task), carries the id too. The next request sets its own.
+        request_id_set(request_id)
+        response = self.get_response(request)
         response[HEADER] = request_id
         return response
 

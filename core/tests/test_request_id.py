@@ -52,6 +52,13 @@ def test_a_malformed_or_oversized_id_is_replaced(received: str) -> None:
     assert HEX32.fullmatch(response["X-Request-ID"])
 
 
+@pytest.mark.django_db
+def test_the_access_log_line_of_a_request_carries_its_id() -> None:
+    Client().get("/health/", HTTP_X_REQUEST_ID="access-log-1")
+    # What runserver/gunicorn log after the response, in the same thread, sees the id.
+    assert request_id_get() == "access-log-1"
+
+
 def test_clean_accepts_the_limit_and_refuses_other_types() -> None:
     assert request_id_clean("a" * 64) == "a" * 64
     assert request_id_clean(None) == ""
@@ -79,6 +86,7 @@ def test_json_lines_carry_the_request_id_once(
 ) -> None:
     logger, stream = log_stream
     _configure("json", stream)
+    request_id_set("")  # outside any request in this thread
     token = request_id_set("req-json-1")
     try:
         logger.warning("charge %s failed", 42)
@@ -137,10 +145,11 @@ def test_celery_headers_carry_the_id_and_the_worker_restores_it() -> None:
         class request:
             request_id = "req-celery-1"
 
+    before = request_id_get()
     celery_task_prerun(task_id="t1", task=_Task())
     assert request_id_get() == "req-celery-1"
     celery_task_postrun(task_id="t1")
-    assert request_id_get() == ""
+    assert request_id_get() == before
 
     _Task.request.request_id = "bad id!"  # a forged header is not trusted
     celery_task_prerun(task_id="t2", task=_Task())
