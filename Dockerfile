@@ -47,4 +47,7 @@ EXPOSE 8000
 # heartbeats instead (docker-compose.yml).
 HEALTHCHECK --interval=10s --timeout=8s --start-period=30s --retries=5 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health/ready/' % os.environ.get('PORT', '8000'), timeout=7)"]
+# Access lines: path without the query string (search values may be personal data), no client
+# IP, with the request id of the response.
+ENV GUNICORN_CMD_ARGS="--access-logformat '%(t)s \"%(m)s %(U)s\" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'"
 CMD ["sh", "-c", "exec gunicorn core.wsgi:application --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY} --access-logfile - --timeout 30"]

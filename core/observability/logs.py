@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pythonjsonlogger.core import RESERVED_ATTRS
+
 TEXT_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"
 JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(process)d"
 
@@ -21,6 +23,9 @@ def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
             "fmt": JSON_FIELDS,
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
             "timestamp": False,
+            # Extras never written: Django's "request" repr holds the query string (search
+            # values may be personal data); "server_time" repeats the time.
+            "reserved_attrs": [*RESERVED_ATTRS, "request", "server_time"],
         }
     else:
         formatter = {"format": TEXT_FORMAT}
@@ -44,5 +49,7 @@ def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
             "django": {"handlers": ["console"], "level": level, "propagate": False},
             "django.server": {"handlers": ["console"], "level": level, "propagate": False},
             "celery": {"handlers": ["console"], "level": level, "propagate": False},
+            # A failing check is reported in /health/ready/'s body; no traceback per probe.
+            "health_check": {"level": "ERROR"},
         },
     }

@@ -155,3 +155,35 @@ def test_celery_headers_carry_the_id_and_the_worker_restores_it() -> None:
     celery_task_prerun(task_id="t2", task=_Task())
     assert HEX32.fullmatch(request_id_get())
     celery_task_postrun(task_id="t2")
+
+
+def test_access_lines_keep_query_names_but_not_values(
+    log_stream: tuple[logging.Logger, io.StringIO],
+) -> None:
+    _, stream = log_stream
+    _configure("text", stream)
+    logging.getLogger("django.server").info(
+        '"%s" %s %s', "GET /api/patients/?search=Maria%20Oliveira&cpf=12345678909 HTTP/1.1", 200, 10
+    )
+    line = stream.getvalue()
+    assert '"GET /api/patients/?search=…&cpf=… HTTP/1.1" 200 10' in line
+    assert "Maria" not in line
+    assert "12345678909" not in line
+
+
+def test_json_lines_never_carry_the_request_repr(
+    log_stream: tuple[logging.Logger, io.StringIO],
+) -> None:
+    from django.test import RequestFactory
+
+    _, stream = log_stream
+    _configure("json", stream)
+    request = RequestFactory().get("/api/patients/", {"search": "Maria Oliveira"})
+    logging.getLogger("django.request").warning(
+        "Unauthorized: %s", request.path, extra={"status_code": 401, "request": request}
+    )
+    record = json.loads(stream.getvalue())
+    assert record["message"] == "Unauthorized: /api/patients/"
+    assert record["status_code"] == 401
+    assert "request" not in record
+    assert "Maria" not in stream.getvalue()
