@@ -34,7 +34,7 @@ COPY --from=builder /app/.venv /app/.venv
 COPY --chown=app:app . .
 # Static files are collected at build time; production settings need these dummy values only
 # to import (nothing connects to the database here).
-RUN SECRET_KEY=collectstatic-build-only ALLOWED_HOSTS=localhost \
+RUN SECRET_KEY=collectstatic-build-only ALLOWED_HOSTS=localhost EMAIL_ALLOW_CONSOLE=true \
     DATABASE_URL=sqlite:////tmp/collectstatic.sqlite3 \
     python manage.py collectstatic --no-input --verbosity 0 \
     && mkdir -p var \
@@ -47,7 +47,4 @@ EXPOSE 8000
 # heartbeats instead (docker-compose.yml).
 HEALTHCHECK --interval=10s --timeout=8s --start-period=30s --retries=5 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health/ready/' % os.environ.get('PORT', '8000'), timeout=7)"]
-# Access lines: path without the query string (search values may be personal data), no client
-# IP, with the request id of the response.
-ENV GUNICORN_CMD_ARGS="--access-logformat '%(t)s \"%(m)s %(U)s\" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'"
-CMD ["sh", "-c", "exec gunicorn core.wsgi:application --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY} --access-logfile - --timeout 30"]
+CMD ["sh", "-c", "exec gunicorn core.wsgi:application --config gunicorn.conf.py --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY} --timeout 30"]

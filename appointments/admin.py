@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin import MoneyAdminMixin
+from core.audit import AdminAccessLogMixin
 from core.exceptions import DomainError
 
 from . import services
@@ -50,7 +51,7 @@ class AppointmentAdminForm(forms.ModelForm[Appointment]):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(MoneyAdminMixin, SimpleHistoryAdmin):
+class AppointmentAdmin(MoneyAdminMixin, AdminAccessLogMixin, SimpleHistoryAdmin):
     form = AppointmentAdminForm
     list_display = (
         "date",
@@ -85,7 +86,7 @@ class AppointmentAdmin(MoneyAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(SimpleHistoryAdmin):
+class PatientAdmin(AdminAccessLogMixin, SimpleHistoryAdmin):
     list_display = ("name", "email", "created_at")
     search_fields = ("name", "email", "=cpf")
     date_hierarchy = "created_at"

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.formatting import format_brl
 
-from .models import AccessLog
+from .models import AccessLog, AuditPurge
 
 # The product's name, not Django's, in every admin title and header (pt-BR).
 admin.site.site_header = _("Medical API")
@@ -109,3 +109,11 @@ class AccessLogAdmin(ReadOnlyAdmin):
     search_fields = ("actor_username", "object_id", "ip_address")
     date_hierarchy = "created_at"
     list_select_related = ("content_type",)
+
+
+@admin.register(AuditPurge)
+class AuditPurgeAdmin(ReadOnlyAdmin):
+    """Each run of purge_audit (the purge itself is kept as evidence)."""
+
+    list_display = ("created_at", "performed_by", "retention_days", "forced", "total")
+    list_filter = ("forced",)

@@ -32,13 +32,17 @@ def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "core.observability.request_id.RequestIdLogFilter"}},
+        "filters": {
+            "request_id": {"()": "core.observability.request_id.RequestIdLogFilter"},
+            # No query string (search terms: CPF, names, e-mails) in any line the project writes.
+            "no_query_string": {"()": "core.logging.QueryStringRedactingFilter"},
+        },
         "formatters": {"main": formatter},
         "handlers": {
             "console": {
                 "class": "logging.StreamHandler",
                 "formatter": "main",
-                "filters": ["request_id"],
+                "filters": ["no_query_string", "request_id"],
             },
         },
         "root": {"handlers": ["console"], "level": level},

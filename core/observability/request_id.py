@@ -64,31 +64,12 @@ class RequestIdMiddleware:
         return response
 
 
-_QUERY = re.compile(r"\?[^ ]*")
-
-
-def _without_query_values(text: str) -> str:
-    """``GET /api/patients/?search=Maria&page=2`` → ``GET /api/patients/?search=…&page=…``."""
-
-    def names_only(match: re.Match[str]) -> str:
-        names = [part.split("=", 1)[0] for part in match.group(0)[1:].split("&") if part]
-        return "?" + "&".join(f"{name}=…" for name in names)
-
-    return _QUERY.sub(names_only, text)
-
-
 class RequestIdLogFilter(logging.Filter):
-    """Adds ``record.request_id`` (``"-"`` outside a request or task) to every record, and
-    drops query-string values from the development server's access lines (they may hold
-    names, CPFs or e-mails typed into a search)."""
+    """Adds ``record.request_id`` (``"-"`` outside a request or task) to every record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", None):
             record.request_id = request_id_get() or "-"
-        if record.name == "django.server" and record.args and isinstance(record.args, tuple):
-            record.args = tuple(
-                _without_query_values(arg) if isinstance(arg, str) else arg for arg in record.args
-            )
         return True
 
 

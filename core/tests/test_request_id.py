@@ -157,7 +157,7 @@ def test_celery_headers_carry_the_id_and_the_worker_restores_it() -> None:
     celery_task_postrun(task_id="t2")
 
 
-def test_access_lines_keep_query_names_but_not_values(
+def test_access_lines_have_no_query_string(
     log_stream: tuple[logging.Logger, io.StringIO],
 ) -> None:
     _, stream = log_stream
@@ -166,7 +166,7 @@ def test_access_lines_keep_query_names_but_not_values(
         '"%s" %s %s', "GET /api/patients/?search=Maria%20Oliveira&cpf=12345678909 HTTP/1.1", 200, 10
     )
     line = stream.getvalue()
-    assert '"GET /api/patients/?search=…&cpf=… HTTP/1.1" 200 10' in line
+    assert '"GET /api/patients/ HTTP/1.1" 200 10' in line  # core.logging's filter, both formats
     assert "Maria" not in line
     assert "12345678909" not in line
 
