@@ -57,6 +57,8 @@ def test_money_has_one_format(admin_client: Client, world: AdminWorld) -> None:
     transactions = page(admin_client, reverse("admin:payments_paymenttransaction_changelist"))
     assert "R$ 1.234,56" in transactions  # the amount column
     assert re.search(r"<td>R\$ [0-9.]+,\d\d</td>", transactions)  # the metrics table
+    assert re.search(r"<td>\d\d/\d\d/\d{4}</td>", transactions)  # its days, as people write them
+    assert not re.search(r"\d{4}-\d\d-\d\d", transactions.split('id="payment-metrics"')[1][:4000])
     assert "1234.56" not in transactions
     assert "1234,56" not in transactions.replace("R$ 1.234,56", "")
     detail = page(

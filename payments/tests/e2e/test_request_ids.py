@@ -43,8 +43,14 @@ def test_request_id_reaches_the_task_and_its_ledger_rows(stack: Stack) -> None:
     )
     assert charge_rows.exists()
     assert set(charge_rows.values_list("request_id", flat=True)) == {"booking-req-0001"}
-    # The worker's own log lines about that task carry the same id.
-    assert "[booking-req-0001]" in stack.worker_log()
+    # The worker's own log lines about that task carry the same id, each line once (Celery
+    # logs through the project's handler only: no second, differently formatted copy).
+    log = stack.worker_log()
+    tagged = [line for line in log.splitlines() if "[booking-req-0001]" in line]
+    assert any("create_asaas_charge_task" in line and "succeeded" in line for line in tagged)
+    assert len(tagged) == len(set(tagged)), tagged
+    succeeded = [line for line in log.splitlines() if "create_asaas_charge_task" in line]
+    assert sum("succeeded" in line for line in succeeded) == 1, succeeded
 
     # The emulator's webhook sends no id: the app makes one, stores it on the event, and the
     # rows the event's processing writes (in the worker) carry it too.
