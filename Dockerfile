@@ -42,7 +42,7 @@ RUN SECRET_KEY=collectstatic-build-only ALLOWED_HOSTS=localhost EMAIL_ALLOW_CONS
     && chown app:app /app
 USER app
 EXPOSE 8000
-# Readiness: 503 (unhealthy) when the database, cache or broker fails; a missing worker or
+# Readiness: 503 (unhealthy) only when the database fails; Redis, a missing worker or
 # Asaas only degrades it (see /health/ready/). The worker and beat services check their own
 # heartbeats instead (docker-compose.yml).
 HEALTHCHECK --interval=10s --timeout=8s --start-period=30s --retries=5 \

@@ -246,4 +246,5 @@ def test_readiness_reports_an_unavailable_database(monkeypatch: pytest.MonkeyPat
     assert response.status_code == 503
     assert response.json()["status"] == "error"
     assert response.json()["checks"]["database"]["status"] == "error"
+    assert response.json()["checks"]["database"]["critical"] is True
     assert response.json()["checks"]["cache"]["status"] == "ok"
