@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from appointments.models import Appointment
 from core.exceptions import BusinessRuleError
+from core.observability.request_id import request_id_get
 from payments.models import Charge, TransactionType, WebhookEvent, WebhookOutcome
 from payments.services import transitions as t
 from payments.services.asaas_service import (
@@ -84,6 +85,7 @@ def webhook_event_store(*, payload: Any) -> tuple[WebhookEvent, bool]:
                 event_type=event_type,
                 asaas_payment_id=str(payment_id or "")[:64],
                 payload=webhook_payload_scrub(payload),
+                request_id=request_id_get(),
             )
     except IntegrityError:
         return WebhookEvent.objects.get(event_id=event_id), False
