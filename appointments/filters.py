@@ -90,6 +90,14 @@ def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
+_BOOKING_VALUE = "(?:" + "|".join(BookingStatus.values) + ")"
+#: The schema of ``?booking_status=``: one value or several separated by commas.
+BOOKING_STATUS_PARAMETER = {
+    "type": "string",
+    "pattern": rf"^{_BOOKING_VALUE}(?:,{_BOOKING_VALUE})*$",
+}
+
+
 class BookingStatusInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
     """``?booking_status=SCHEDULED,CONFIRMED`` (each value checked against the choices)."""
 
