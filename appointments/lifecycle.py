@@ -173,3 +173,25 @@ def booking_cancellation_settle(*, appointment_id: int) -> str:
         )
         return RETRY
     return NOTHING_TO_DO
+
+
+def booking_cancellations_unsettled(*, older_than: dt.timedelta, limit: int = 200) -> list[int]:
+    """Cancelled bookings whose payment effect has not happened yet (the hand-off after commit
+    is not durable: a broker outage, a crash). ``booking_cancellation_settle`` is idempotent."""
+    from django.db.models import Exists, OuterRef, Q
+
+    asked = BookingEvent.objects.filter(
+        appointment=OuterRef("pk"),
+        target__in=CANCELLED_BOOKING_STATUSES,
+        payment_action__in=[CANCEL_CHARGE, FULL_REFUND],
+    )
+    return list(
+        Appointment.objects.filter(
+            booking_status__in=CANCELLED_BOOKING_STATUSES,
+            booking_changed_at__lt=timezone.now() - older_than,
+        )
+        .filter(Q(status__in=UNPAID_BILLED) | Q(status=PaymentStatus.PAID, refunded_amount=0))
+        .filter(Exists(asked))
+        .order_by("booking_changed_at")
+        .values_list("pk", flat=True)[:limit]
+    )

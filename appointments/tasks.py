@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from celery import Task, shared_task
+from django.conf import settings
 
 from . import lifecycle, reminders
 
@@ -18,6 +20,17 @@ def booking_cancellation_settle_task(self: Task[Any, Any], appointment_id: int) 
     if outcome == lifecycle.RETRY:
         raise self.retry(countdown=SETTLE_RETRY_SECONDS)
     return outcome
+
+
+@shared_task(name="appointments.tasks.sweep_unsettled_cancellations_task")
+def sweep_unsettled_cancellations_task() -> int:
+    """Periodic (beat): settle cancelled bookings whose settle task never ran or gave up."""
+    ids = lifecycle.booking_cancellations_unsettled(
+        older_than=dt.timedelta(seconds=settings.PAYMENT_SWEEP_AFTER_SECONDS)
+    )
+    for appointment_id in ids:
+        booking_cancellation_settle_task.delay(appointment_id)
+    return len(ids)
 
 
 @shared_task(name="appointments.tasks.send_appointment_reminders_task")

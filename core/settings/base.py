@@ -354,6 +354,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.reconcile_payments_task",
         "schedule": env.float("PAYMENT_RECONCILE_INTERVAL_SECONDS", default=86400.0),
     },
+    "sweep-unsettled-cancellations": {
+        "task": "appointments.tasks.sweep_unsettled_cancellations_task",
+        "schedule": env.float("PAYMENT_SWEEP_INTERVAL_SECONDS", default=120.0),
+    },
     "send-appointment-reminders": {
         "task": "appointments.tasks.send_appointment_reminders_task",
         "schedule": env.float("APPOINTMENT_REMINDER_INTERVAL_SECONDS", default=900.0),

@@ -167,3 +167,31 @@ def test_asaas_down_means_retry_later(
     assert Appointment.objects.get(pk=appointment.pk).status == PaymentStatus.PAID
     assert booking_cancellation_settle(appointment_id=appointment.pk) == lifecycle.SETTLED
     assert Appointment.objects.get(pk=appointment.pk).status == PaymentStatus.REFUNDED
+
+
+def test_a_cancellation_whose_hand_off_was_lost_is_settled_by_the_sweeper(
+    staff_client: APIClient,
+    billed: ChargeWorld,
+    asaas: AsaasService,
+    emulator_control: EmulatorControl,
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
+) -> None:
+    from unittest import mock
+
+    from appointments.tasks import (
+        booking_cancellation_settle_task,
+        sweep_unsettled_cancellations_task,
+    )
+
+    appointment = charged(billed, asaas)
+    cancel(staff_client, appointment, "PATIENT", django_capture_on_commit_callbacks)  # not run
+    settings.PAYMENT_SWEEP_AFTER_SECONDS = 0
+
+    with mock.patch.object(booking_cancellation_settle_task, "delay") as delay:
+        assert sweep_unsettled_cancellations_task() == 1
+    delay.assert_called_once_with(appointment.pk)
+
+    booking_cancellation_settle(appointment_id=appointment.pk)
+    assert Appointment.objects.get(pk=appointment.pk).status == PaymentStatus.CANCELED
+    assert sweep_unsettled_cancellations_task() == 0  # settled: nothing left
