@@ -3,13 +3,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from appointments.models import MAX_TOTAL_AMOUNT, Appointment
-from core.api.fields import NOT_BLANK_NO_NUL, ContractDecimalField, strict_string_class
+from core.api.fields import ContractDecimalField, strict_string_class
 from payments.models import PaymentTransaction
 
 
@@ -88,9 +87,12 @@ class WebhookAckSerializer(serializers.Serializer[None]):
     outcome = serializers.CharField()
 
 
-class WebhookEventRequestSerializer(serializers.Serializer[None]):
-    """What the webhook requires of an event (documentation; the view reads the raw JSON)."""
+class AsaasWebhookEventSerializer(serializers.Serializer[None]):
+    """The webhook body as documented (the view reads the raw JSON; this is its contract)."""
 
-    id = serializers.CharField(max_length=255, validators=[RegexValidator(NOT_BLANK_NO_NUL)])
-    event = serializers.CharField(max_length=64, validators=[RegexValidator(NOT_BLANK_NO_NUL)])
-    payment = serializers.DictField(required=False)
+    id = serializers.RegexField(r"\S", max_length=255, help_text=_("Id único do evento."))
+    event = serializers.RegexField(
+        r"\S", max_length=64, help_text=_("Tipo do evento (ex.: PAYMENT_RECEIVED).")
+    )
+    dateCreated = serializers.CharField(required=False, allow_blank=True)
+    payment = serializers.DictField(required=False, help_text=_("O objeto da cobrança."))

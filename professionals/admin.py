@@ -1,13 +1,14 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import MoneyAdminMixin
 from core.audit import AdminAccessLogMixin
 
 from .models import SERVER_OWNED_FIELDS, Professional
 
 
 @admin.register(Professional)
-class ProfessionalAdmin(AdminAccessLogMixin, SimpleHistoryAdmin):
+class ProfessionalAdmin(MoneyAdminMixin, AdminAccessLogMixin, SimpleHistoryAdmin):
     list_display = (
         "preferred_name",
         "profession",
@@ -25,3 +26,6 @@ class ProfessionalAdmin(AdminAccessLogMixin, SimpleHistoryAdmin):
     autocomplete_fields = ("user",)
     readonly_fields = SERVER_OWNED_FIELDS
     list_per_page = 50
+
+
+from .schedule import admin as schedule_admin  # noqa: E402,F401  (registers the schedule models)
