@@ -262,3 +262,25 @@ def _retry_now(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
     elapsed; tests marked ``real_backoff`` keep the real delays."""
     if request.node.get_closest_marker("real_backoff") is None:
         monkeypatch.setattr("payments.services.charges.retry_delay", lambda **kwargs: 0)
+
+
+def charged(world: ChargeWorld, asaas: AsaasService) -> Appointment:
+    """The world's appointment with its charge created at the emulator (PROCESSING)."""
+    from payments.services.charges import charge_submit
+
+    charge_submit(appointment_id=world.appointment.pk, asaas=asaas)
+    appointment = Appointment.objects.get(pk=world.appointment.pk)
+    assert appointment.status == "PROCESSING"
+    return appointment
+
+
+def paid(world: ChargeWorld, asaas: AsaasService, client: APIClient) -> Appointment:
+    """Charged, confirmed at the emulator and read back through ``payment_status?refresh``."""
+    appointment = charged(world, asaas)
+    assert appointment.asaas_payment_id is not None
+    asaas.sandbox_payment_confirm(appointment.asaas_payment_id)
+    response = client.get(
+        f"/api/appointments/{appointment.pk}/payment_status/", {"refresh": "true"}
+    )
+    assert response.json()["status"] == "PAID"
+    return Appointment.objects.get(pk=appointment.pk)

@@ -13,30 +13,13 @@ from payments.models import PaymentTransaction, TransactionStatus, TransactionTy
 from payments.services.asaas_service import AsaasService
 from payments.services.charges import charge_submit
 
-from .conftest import ChargeWorld, EmulatorControl
+from .conftest import ChargeWorld, EmulatorControl, charged, paid
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("asaas_settings")]
 
 
 def url(appointment_id: int, action: str) -> str:
     return f"/api/appointments/{appointment_id}/{action}/"
-
-
-def charged(world: ChargeWorld, asaas: AsaasService) -> Appointment:
-    charge_submit(appointment_id=world.appointment.pk, asaas=asaas)
-    appointment = Appointment.objects.get(pk=world.appointment.pk)
-    assert appointment.status == PaymentStatus.PROCESSING
-    return appointment
-
-
-def paid(world: ChargeWorld, asaas: AsaasService, client: APIClient) -> Appointment:
-    appointment = charged(world, asaas)
-    assert appointment.asaas_payment_id is not None
-    asaas.sandbox_payment_confirm(appointment.asaas_payment_id)
-    response = client.get(url(appointment.pk, "payment_status"), {"refresh": "true"})
-    assert response.json()["status"] == PaymentStatus.PAID
-    appointment.refresh_from_db()
-    return appointment
 
 
 def tx_types(appointment: Appointment) -> list[str]:

@@ -15,29 +15,10 @@ from appointments import lifecycle
 from appointments.lifecycle import booking_cancellation_settle, booking_transition
 from appointments.models import Appointment, BookingStatus, PaymentStatus
 from payments.services.asaas_service import AsaasService
-from payments.services.charges import charge_submit
 
-from .conftest import ChargeWorld, EmulatorControl
+from .conftest import ChargeWorld, EmulatorControl, charged, paid
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("asaas_settings")]
-
-
-def charged(world: ChargeWorld, asaas: AsaasService) -> Appointment:
-    charge_submit(appointment_id=world.appointment.pk, asaas=asaas)
-    appointment = Appointment.objects.get(pk=world.appointment.pk)
-    assert appointment.status == PaymentStatus.PROCESSING
-    return appointment
-
-
-def paid(world: ChargeWorld, asaas: AsaasService, client: APIClient) -> Appointment:
-    appointment = charged(world, asaas)
-    assert appointment.asaas_payment_id is not None
-    asaas.sandbox_payment_confirm(appointment.asaas_payment_id)
-    response = client.get(
-        f"/api/appointments/{appointment.pk}/payment_status/", {"refresh": "true"}
-    )
-    assert response.json()["status"] == PaymentStatus.PAID
-    return Appointment.objects.get(pk=appointment.pk)
 
 
 def cancel(

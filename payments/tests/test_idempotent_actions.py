@@ -12,8 +12,8 @@ from core.models import IdempotencyKey
 from payments.models import PaymentTransaction, TransactionStatus, TransactionType
 from payments.services.asaas_service import AsaasService
 
-from .conftest import ChargeWorld, EmulatorControl
-from .test_actions import charged, paid, url
+from .conftest import ChargeWorld, EmulatorControl, charged, paid
+from .test_actions import url
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("asaas_settings")]
 
