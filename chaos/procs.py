@@ -1,0 +1,411 @@
+"""The stack as child processes: its own database, Redis, gunicorn, worker, beat and emulator.
+
+Every process runs in its own session (process group), so a SIGKILL reaches a prefork
+worker's children too and nothing is left behind. ``Stack.close()`` stops everything and
+drops the database; it is idempotent and runs on normal exit, on failure and on SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote, urlparse
+
+import psycopg
+import requests
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parents[1]
+API_KEY = "$aact_hmlg_emulator_root_key"
+WEBHOOK_PATH = "/api/payments/webhooks/asaas/"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), 0.5):
+            return True
+    except OSError:
+        return False
+
+
+def wait_for(probe: Callable[[], bool], *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if probe():
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@dataclass
+class Child:
+    """One long-running child process with its log file."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                self.argv,
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def signal_group(self, signum: int) -> None:
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signum)
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group (no shutdown handlers run)."""
+        self.signal_group(signal.SIGKILL)
+        if self.process is not None:
+            self.process.wait(10)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.signal_group(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def tail(self, limit: int = 4000) -> str:
+        if not self.log.exists():
+            return ""
+        return self.log.read_bytes()[-limit:].decode("utf-8", "replace")
+
+
+def _admin_conninfo(base_url: str) -> dict[str, str]:
+    parsed = urlparse(base_url)
+    info = {
+        "dbname": "postgres",
+        "user": parsed.username or "postgres",
+        "host": parsed.hostname or "127.0.0.1",
+        "port": str(parsed.port or 5432),
+    }
+    if parsed.password:
+        info["password"] = parsed.password
+    return info
+
+
+@dataclass
+class Stack:
+    """Ports, secrets and processes of one campaign run."""
+
+    quick: bool
+    base_database_url: str = field(
+        default_factory=lambda: os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    )
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="chaos-")))
+    web_port: int = field(default_factory=free_port)
+    redis_port: int = field(default_factory=free_port)
+    emulator_port: int = field(default_factory=free_port)
+    webhook_token: str = field(default_factory=lambda: secrets.token_hex(24))
+    db_name: str = field(default_factory=lambda: f"chaos_{os.getpid()}_{secrets.token_hex(3)}")
+    children: dict[str, Child] = field(default_factory=dict)
+    db_created: bool = False
+    closed: bool = False
+
+    # --- addresses -------------------------------------------------------------------------
+    @property
+    def database_url(self) -> str:
+        info = _admin_conninfo(self.base_database_url)
+        auth = quote(info["user"], safe="")
+        if "password" in info:
+            auth += ":" + quote(info["password"], safe="")
+        return f"postgres://{auth}@{info['host']}:{info['port']}/{self.db_name}"
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://127.0.0.1:{self.redis_port}/0"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    @property
+    def emulator_url(self) -> str:
+        return f"http://127.0.0.1:{self.emulator_port}"
+
+    def app_env(self) -> dict[str, str]:
+        """Production settings, pointed at this run's database, Redis and emulator."""
+        knobs = {
+            "DJANGO_SETTINGS_MODULE": "core.settings.production",
+            "SECRET_KEY": "chaos-" + secrets.token_hex(32),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "False",
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis_url,
+            "ASAAS_API_URL": f"{self.emulator_url}/v3",
+            "ASAAS_API_KEY": API_KEY,
+            "ASAAS_WEBHOOK_TOKEN": self.webhook_token,
+            # Shorter than the emulator's hang-after-create: the worker really times out.
+            "ASAAS_TIMEOUT": "3",
+            "JWT_ACCESS_MINUTES": "120",
+            # Throttling stays on (it reads the cache); the campaign's clients stay under it.
+            "THROTTLE_USER_RATE": "100000/minute",
+            "THROTTLE_WEBHOOK_RATE": "100000/minute",
+            "PAYMENT_RETRY_BACKOFF_SECONDS": "1",
+            "PAYMENT_SWEEP_AFTER_SECONDS": "10",
+            "PAYMENT_SWEEP_INTERVAL_SECONDS": "5",
+            "PAYMENT_SYNC_AFTER_HOURS": "0",
+            "PAYMENT_SYNC_INTERVAL_SECONDS": "15" if self.quick else "30",
+            "WEBHOOK_REPLAY_INTERVAL_SECONDS": "10",
+            "CELERY_QUEUE_DIR": str(self.workdir / "celery"),
+            "LOG_LEVEL": "INFO",
+            # Patient notifications stay in memory (the console backend would log them).
+            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+            "PYTHONUNBUFFERED": "1",
+            "MEDICAL_API_DB_NOTICE_SHOWN": "1",
+        }
+        inherited = {
+            k: v
+            for k, v in os.environ.items()
+            # COV_CORE_*: pytest-cov must not measure (and slow down) the stack's processes.
+            if not k.startswith(
+                ("DJANGO_", "ASAAS_", "THROTTLE_", "PAYMENT_", "CELERY_", "COV_CORE_")
+            )
+            and k not in {"DATABASE_URL", "REDIS_URL", "DB_NAME", "SECRET_KEY"}
+        }
+        return {**inherited, **knobs}
+
+    # --- database --------------------------------------------------------------------------
+    def _admin(self, statement: sql.Composed) -> None:
+        info = _admin_conninfo(self.base_database_url)
+        with psycopg.connect(**info, autocommit=True) as conn:  # type: ignore[arg-type]
+            conn.execute(statement)
+
+    def create_database(self) -> None:
+        self._admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.db_name)))
+        self.db_created = True
+
+    def drop_database(self) -> None:
+        if self.db_created:
+            self._admin(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(self.db_name)
+                )
+            )
+            self.db_created = False
+
+    def manage(self, *args: str, extra_env: dict[str, str] | None = None) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env={**self.app_env(), **(extra_env or {})},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+        return result.stdout
+
+    # --- children --------------------------------------------------------------------------
+    def _child(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Child:
+        child = Child(name, argv, env or self.app_env(), self.workdir / f"{name}.log")
+        self.children[name] = child
+        return child
+
+    def start_redis(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed")
+        data = self.workdir / "redis"
+        data.mkdir(exist_ok=True)
+        child = self.children.get("redis") or self._child(
+            "redis",
+            [
+                binary,
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--dir",
+                str(data),
+            ],
+            env=dict(os.environ),
+        )
+        child.start()
+        wait_for(lambda: port_open(self.redis_port), timeout=15, what="redis-server")
+
+    def start_emulator(self) -> None:
+        child = self.children.get("emulator") or self._child(
+            "emulator",
+            [
+                sys.executable,
+                "-m",
+                "payments.emulator",
+                "--port",
+                str(self.emulator_port),
+                "--api-key",
+                API_KEY,
+                "--webhook-url",
+                self.web_url + WEBHOOK_PATH,
+                "--webhook-token",
+                self.webhook_token,
+                "--webhook-retry-scale",
+                "0.01",
+                "--webhook-timeout",
+                "10",
+            ],
+        )
+        child.start()
+
+        def healthy() -> bool:
+            if not child.alive:
+                raise RuntimeError(f"the emulator exited:\n{child.tail()}")
+            try:
+                return requests.get(f"{self.emulator_url}/_emulator/health", timeout=1).ok
+            except requests.RequestException:
+                return False
+
+        wait_for(healthy, timeout=20, what="the emulator")
+
+    def start_web(self) -> None:
+        workers = "2"
+        child = self.children.get("web") or self._child(
+            "web",
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "core.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.web_port}",
+                "--workers",
+                workers,
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "4",
+                "--timeout",
+                "30",
+                "--graceful-timeout",
+                "5",
+                "--access-logfile",
+                "-",
+            ],
+        )
+        child.start()
+
+        def healthy() -> bool:
+            if not child.alive:
+                raise RuntimeError(f"gunicorn exited:\n{child.tail()}")
+            try:
+                return requests.get(f"{self.web_url}/health/", timeout=2).status_code < 500
+            except requests.RequestException:
+                return False
+
+        wait_for(healthy, timeout=40, what="gunicorn")
+
+    def start_worker(self) -> None:
+        child = self.children.get("worker") or self._child(
+            "worker",
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "core",
+                "worker",
+                "--concurrency",
+                "2",
+                "--loglevel",
+                "INFO",
+                "-n",
+                f"chaos-{secrets.token_hex(3)}@localhost",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+        )
+        child.start()
+        time.sleep(1)
+        if not child.alive:
+            raise RuntimeError(f"the worker exited:\n{child.tail()}")
+
+    def start_beat(self) -> None:
+        (self.workdir / "celery").mkdir(exist_ok=True)
+        child = self.children.get("beat") or self._child(
+            "beat",
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "core",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(self.workdir / "celery" / "beat-schedule"),
+            ],
+        )
+        child.start()
+
+    def start(self) -> None:
+        self.create_database()
+        self.start_redis()
+        self.manage("migrate", "--no-input", "--verbosity", "0")
+        self.start_emulator()
+        self.start_web()
+        self.start_worker()
+        self.start_beat()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for name in ("beat", "worker", "web", "emulator", "redis"):
+            child = self.children.get(name)
+            if child is not None:
+                child.stop()
+        try:
+            self.drop_database()
+        except psycopg.Error as error:
+            sys.stderr.write(f"could not drop {self.db_name}: {error}\n")
+
+    def keep_logs(self, destination: Path) -> None:
+        destination.mkdir(parents=True, exist_ok=True)
+        for child in self.children.values():
+            if child.log.exists():
+                shutil.copy(child.log, destination / child.log.name)
+
+    def remove_workdir(self) -> None:
+        shutil.rmtree(self.workdir, ignore_errors=True)

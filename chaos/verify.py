@@ -1,0 +1,230 @@
+"""Our state against the emulator's truth, for every appointment the campaign booked."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+
+from .api import money
+from .campaign import Campaign
+from .procs import ROOT
+
+log = logging.getLogger("chaos")
+
+#: Asaas status → the local statuses that agree with it.
+AGREEING: dict[str, set[str]] = {
+    "PENDING": {"PROCESSING", "OVERDUE"},
+    "OVERDUE": {"PROCESSING", "OVERDUE"},
+    "CONFIRMED": {"PAID"},
+    "RECEIVED": {"PAID"},
+    "RECEIVED_IN_CASH": {"PAID"},
+    "REFUNDED": {"REFUNDED"},
+    "REFUND_REQUESTED": {"PAID", "REFUNDED", "REFUND_REQUESTED"},
+    "REFUND_IN_PROGRESS": {"PAID", "REFUNDED", "REFUND_IN_PROGRESS"},
+    "CHARGEBACK_REQUESTED": {"REFUNDED", "CHARGEBACK"},
+    "CHARGEBACK_DISPUTE": {"REFUNDED", "CHARGEBACK"},
+    "AWAITING_CHARGEBACK_REVERSAL": {"REFUNDED", "CHARGEBACK", "PAID"},
+}
+REQUIRED = (
+    "lost_charges",
+    "duplicated_charges",
+    "wrong_final_status",
+    "wrong_refunded_amount",
+    "missing_ledger_rows",
+    "null_split_amounts",
+    "booking_5xx",
+    "slots_not_exactly_one",
+    "metrics_gap_brl",
+    "drift_after_reconcile",
+)
+
+
+@dataclass
+class Figures:
+    values: dict[str, Any] = field(default_factory=dict)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, key: str, example: str) -> None:
+        self.values[key] = self.values.get(key, 0) + 1
+        bucket = self.examples.setdefault(key, [])
+        if len(bucket) < 5:
+            bucket.append(example)
+
+
+def _ledger(campaign: Campaign) -> dict[int, Counter[str]] | None:
+    """SUCCESS CHARGE/SPLIT ledger rows per appointment, or None when the table is not there."""
+    query = (
+        "SELECT appointment_id, transaction_type, count(*) FROM payments_paymenttransaction "
+        "WHERE status = 'SUCCESS' AND transaction_type IN ('CHARGE', 'SPLIT') GROUP BY 1, 2"
+    )
+    try:
+        with psycopg.connect(campaign.stack.database_url) as conn:
+            rows = conn.execute(query).fetchall()
+    except psycopg.Error as error:
+        campaign.notes.append(f"ledger not readable: {type(error).__name__}")
+        return None
+    ledger: dict[int, Counter[str]] = {}
+    for appointment_id, kind, count in rows:
+        ledger.setdefault(int(appointment_id), Counter())[str(kind)] += int(count)
+    return ledger
+
+
+def compare(campaign: Campaign, *, subset: set[int] | None = None) -> Figures:
+    """The money figures, comparing every booked appointment with the emulator."""
+    figures = Figures(dict.fromkeys(REQUIRED[:6], 0))
+    ours = campaign.app.appointments()
+    at_asaas: dict[str, list[dict[str, Any]]] = {}
+    for payment in campaign.emulator.all_payments():
+        if payment.get("externalReference") and not payment.get("deleted"):
+            at_asaas.setdefault(str(payment["externalReference"]), []).append(payment)
+    ledger = _ledger(campaign) if subset is None else {}
+    booked = campaign.billed_ids() if subset is None else sorted(subset)
+    for pk in booked:
+        mine = ours.get(pk)
+        charges = at_asaas.get(f"appointment-{pk}", [])
+        if mine is None:
+            figures.add("lost_charges", f"appointment {pk}: booked (201) but gone")
+            continue
+        if len(charges) > 1:
+            for _ in charges[1:]:
+                figures.add("duplicated_charges", f"appointment {pk}: {len(charges)} charges")
+        if not charges:
+            if mine["status"] not in {"FAILED", "CANCELED"}:
+                figures.add("lost_charges", f"appointment {pk}: {mine['status']}, no charge")
+            continue
+        payment_id = mine.get("asaas_payment_id") or charges[0]["id"]
+        truth = campaign.emulator.payment(str(payment_id))
+        expected = {"CANCELED"} if truth.get("deleted") else AGREEING.get(str(truth["status"]))
+        if expected is not None and mine["status"] not in expected:
+            figures.add(
+                "wrong_final_status",
+                f"appointment {pk}: ours {mine['status']}, Asaas {truth['status']}",
+            )
+        refunded = sum((money(r.get("value")) for r in truth.get("refunds") or []), Decimal("0.00"))
+        if truth["status"] == "REFUNDED":
+            refunded = money(truth["value"])
+        if "CHARGEBACK" not in str(truth["status"]) and money(mine["refunded_amount"]) != refunded:
+            figures.add(
+                "wrong_refunded_amount",
+                f"appointment {pk}: ours {mine['refunded_amount']}, Asaas {refunded}",
+            )
+        if mine.get("platform_amount") is None or mine.get("professional_amount") is None:
+            figures.add("null_split_amounts", f"appointment {pk}: split amounts NULL")
+        if ledger is not None and subset is None:
+            rows = ledger.get(pk, Counter())
+            for kind in ("CHARGE", "SPLIT"):
+                if rows[kind] == 0:
+                    figures.add("missing_ledger_rows", f"appointment {pk}: no {kind} row")
+    if ledger is None:
+        figures.values["missing_ledger_rows"] = "n/a"
+    return figures
+
+
+def booking_figures(campaign: Campaign, figures: Figures) -> None:
+    bookings = campaign.bookings
+    figures.values["bookings_sent"] = len(bookings)
+    figures.values["bookings_201"] = sum(b.status == 201 for b in bookings)
+    figures.values["booking_5xx"] = sum(b.status >= 500 for b in bookings)
+    figures.values["booking_5xx_during_redis_outage"] = sum(
+        b.status >= 500 and b.during_outage for b in bookings
+    )
+    figures.values["booking_no_answer"] = sum(b.status == 0 for b in bookings)
+    other = Counter(b.status for b in bookings if b.status not in (201, 0) and b.status < 500)
+    figures.values["booking_other_answers"] = dict(other)
+    # Contested slots (several requests for one slot) must end with exactly one 201.
+    not_one = 0
+    for slot, statuses in campaign.slot_results.items():
+        if len(statuses) > 1 and statuses.count(201) != 1:
+            not_one += 1
+            figures.examples.setdefault("slots_not_exactly_one", []).append(
+                f"{slot}: answers {statuses}"
+            )
+    # And no slot may hold two live appointments, whatever the answers were.
+    ours = campaign.app.appointments()
+    live = Counter(
+        (item["professional"], item["date"])
+        for item in ours.values()
+        if item["status"] not in {"CANCELED", "REFUNDED"}
+    )
+    not_one += sum(1 for count in live.values() if count > 1)
+    figures.values["slots_not_exactly_one"] = not_one
+    known = set(campaign.billed_ids())
+    figures.values["bookings_saved_without_201"] = sum(1 for pk in ours if pk not in known)
+
+
+def metrics_gap(campaign: Campaign, figures: Figures) -> None:
+    daily = campaign.app.metrics()["daily"]
+    paid = sum((money(d["paid_amount"]) for d in daily), Decimal("0.00"))
+    split = sum(
+        (money(d["platform_revenue"]) + money(d["professional_payouts"]) for d in daily),
+        Decimal("0.00"),
+    )
+    figures.values["metrics_paid_amount_brl"] = str(paid)
+    figures.values["metrics_gap_brl"] = str(paid - split) if paid != split else 0
+
+
+def reconcile(campaign: Campaign, *args: str) -> tuple[int | None, str]:
+    """Run reconcile_payments; (drift count or None when unknown, a one-line summary)."""
+    env = campaign.stack.app_env()
+    try:
+        result = subprocess.run(
+            [sys.executable, "manage.py", "reconcile_payments", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return None, "timed out"
+    output = result.stdout.strip()
+    count = drift_count(output) if "--json" in args else None
+    if count is None and result.returncode == 0:
+        count = 0
+    summary = f"exit {result.returncode}; " + (output or result.stderr.strip())[-300:]
+    return count, summary.replace("\n", " | ")
+
+
+def drift_count(output: str) -> int | None:
+    """Items of drift in ``reconcile_payments --json`` output, whatever its exact shape."""
+    try:
+        data = json.loads(output)
+    except ValueError:
+        return None
+    return _count(data)
+
+
+def _count(data: Any) -> int | None:
+    if isinstance(data, list):
+        return len(data)
+    if isinstance(data, dict):
+        for key in ("drift", "items", "rows", "differences"):
+            if key in data:
+                return _count(data[key])
+        for key in ("total", "count", "drift_total"):
+            if isinstance(data.get(key), int):
+                return int(data[key])
+        numbers = [v for v in data.values() if isinstance(v, int)]
+        return sum(numbers) if numbers else None
+    return None
+
+
+def reconcile_available(campaign: Campaign) -> bool:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "help", "reconcile_payments"],
+        cwd=ROOT,
+        env=campaign.stack.app_env(),
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    return result.returncode == 0
