@@ -18,6 +18,7 @@ from validate_docbr import CPF
 from .procs import API_KEY, WEBHOOK_PATH
 
 LOCAL = ZoneInfo("America/Sao_Paulo")
+CONTROL_TOKEN_HEADER = "X-Emulator-Control-Token"  # noqa: S105 - a header name
 STAFF_USER = "chaos-operadora"
 
 
@@ -161,12 +162,18 @@ class Emulator:
     """The emulator as Asaas (API key) and through its control API."""
 
     url: str
+    control_token: str = ""
     http: requests.Session = field(default_factory=requests.Session)
 
-    def control(self, method: str, path: str, **body: Any) -> Any:
-        response = self.http.request(
-            method, f"{self.url}/_emulator/{path}", json=body or None, timeout=30
+    def control_call(self, method: str, path: str, **body: Any) -> requests.Response:
+        """A control API call; the token header is sent when the emulator has one."""
+        headers = {CONTROL_TOKEN_HEADER: self.control_token} if self.control_token else {}
+        return self.http.request(
+            method, f"{self.url}/_emulator/{path}", json=body or None, headers=headers, timeout=30
         )
+
+    def control(self, method: str, path: str, **body: Any) -> Any:
+        response = self.control_call(method, path, **body)
         response.raise_for_status()
         return response.json()
 

@@ -54,7 +54,7 @@ class Campaign:
         )
         self.app = App(self.stack.web_url, password, self.stack.webhook_token)
         self.app.login()
-        self.emulator = Emulator(self.stack.emulator_url)
+        self.emulator = Emulator(self.stack.emulator_url, self.stack.control_token)
         self.professionals = [
             self.app.create_professional(i) for i in range(self.plan.professionals)
         ]
@@ -215,7 +215,9 @@ class Campaign:
         }
 
     # --- (d) -------------------------------------------------------------------------------
-    def scenario_d(self) -> dict[str, Any]:
+    def scenario_d(self, *, exclude: set[int]) -> dict[str, Any]:
+        """Book and charge ``d_bookings``, stop the web, confirm at Asaas every open charge
+        (these and those left open by (a) and (c); not (b)'s), wait, start the web again."""
         plan = self.plan
         booked = [
             self.record(
@@ -230,9 +232,12 @@ class Campaign:
         ids = [r.appointment_id for r in booked if r.appointment_id]
         self.wait_charged(ids, timeout=plan.converge_seconds, label="(d) before")
         current = self.app.appointments()
-        payment_ids = [
-            current[pk]["asaas_payment_id"] for pk in ids if current[pk]["asaas_payment_id"]
+        ids = [
+            pk
+            for pk, item in current.items()
+            if pk not in exclude and item["status"] == "PROCESSING" and item["asaas_payment_id"]
         ]
+        payment_ids = [current[pk]["asaas_payment_id"] for pk in ids]
         web = self.stack.children["web"]
         web.stop()
         down_at = time.monotonic()
@@ -253,4 +258,21 @@ class Campaign:
         except RuntimeError:
             converged = -1.0
             self.notes.append("(d) not every confirmed payment became PAID in time")
-        return {"confirmed_while_down": confirmed, "seconds_to_paid_after_restart": converged}
+        return {
+            "confirmed_while_down": confirmed,
+            "seconds_to_paid_after_restart": converged,
+            "webhooks_redelivered_after_failures": self._redelivered(),
+        }
+
+    def _redelivered(self) -> int | str:
+        """Webhook events the emulator delivered after at least one failed attempt."""
+        try:
+            events = self.emulator.control("GET", "webhooks")["events"]
+        except (KeyError, ValueError, OSError) as error:
+            return f"n/a ({type(error).__name__})"
+        return sum(
+            1
+            for event in events
+            if event.get("status") == "DELIVERED"
+            and any(a.get("statusCode") != 200 for a in event.get("attempts") or [])
+        )

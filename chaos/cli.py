@@ -64,7 +64,7 @@ def run(campaign: Campaign, *, reconcile_enabled: bool) -> dict[str, Any]:
     log.info("(c) consecutive and concurrent bookings, same patient and professional")
     phases["c"] = campaign.scenario_c()
     log.info("(d) web down for %.0f s while payments are confirmed", campaign.plan.d_down_seconds)
-    phases["d"] = campaign.scenario_d()
+    phases["d"] = campaign.scenario_d(exclude=b_ids)
     # Let the system settle: retries, sweeper, replay and one periodic sync.
     campaign.emulator.clear_faults()
     campaign.emulator.flush(30)

@@ -25,12 +25,9 @@ from .procs import WEBHOOK_PATH
 
 log = logging.getLogger("chaos")
 
-#: Control calls that may open a chargeback (issue 7 is adding them); the first that answers
-#: 2xx for a received payment is used, otherwise chargebacks are left out of (b).
-CHARGEBACK_CALLS = (
-    ("control", "payments/{id}/chargeback"),
-    ("asaas", "sandbox/payment/{id}/chargeback"),
-)
+#: The control call that opens a chargeback (issue 7 adds it to the emulator). Probed on a
+#: received payment: when it does not answer 2xx, chargebacks are left out of (b).
+CHARGEBACK_OPEN = "payments/{id}/chargeback"
 
 
 class _Sink(BaseHTTPRequestHandler):
@@ -71,7 +68,7 @@ class Driver:
     def __init__(self, campaign: Campaign) -> None:
         self.campaign = campaign
         self.emulator = campaign.emulator
-        self.chargeback: tuple[str, str] | None = None
+        self.chargeback: bool | None = None  # None: not probed yet
         self.calls: Counter[str] = Counter()
 
     def _do(self, label: str, path: str, **body: Any) -> bool:
@@ -89,41 +86,31 @@ class Driver:
         body = {"value": value} if value else {}
         return self._do("refund" if value else "refund-full", f"payments/{pid}/refund", **body)
 
-    def settle(self, pid: str) -> bool:
-        response = self.emulator.http.post(
-            f"{self.emulator.url}/_emulator/payments/{pid}/settle", timeout=30
-        )
-        self.calls[f"settle {response.status_code}"] += 1
+    def _control(self, label: str, path: str, **body: Any) -> bool:
+        response = self.emulator.control_call("POST", path, **body)
+        self.calls[f"{label} {response.status_code}"] += 1
         return response.ok
 
-    def probe_chargeback(self, pid: str) -> bool:
-        """Try the known chargeback calls on a received payment; remember the one that works."""
-        for kind, template in CHARGEBACK_CALLS:
-            path = template.format(id=pid)
-            if kind == "control":
-                response = self.emulator.http.post(
-                    f"{self.emulator.url}/_emulator/{path}", json={}, timeout=30
-                )
-            else:
-                response = self.emulator.asaas("POST", path)
-            if response.ok:
-                self.chargeback = (kind, template)
-                return True
-        return False
+    def settle(self, pid: str) -> bool:
+        return self._control("settle", f"payments/{pid}/settle")
 
-    def open_chargeback(self, pid: str) -> bool:
-        if self.chargeback is None:
+    def probe_chargeback(self, pid: str) -> bool:
+        """Open a chargeback on a received payment; remember whether the call exists."""
+        self.chargeback = self._control("chargeback", CHARGEBACK_OPEN.format(id=pid))
+        return self.chargeback
+
+    def chargeback_lifecycle(self, index: int, pid: str) -> bool:
+        """Open, then (by ``index``) stop there, dispute, or dispute, win and reverse."""
+        if not self._control("chargeback", CHARGEBACK_OPEN.format(id=pid)):
             return False
-        kind, template = self.chargeback
-        path = template.format(id=pid)
-        if kind == "control":
-            ok = self.emulator.http.post(
-                f"{self.emulator.url}/_emulator/{path}", json={}, timeout=30
-            ).ok
-        else:
-            ok = self.emulator.asaas("POST", path).ok
-        self.calls[f"chargeback {ok}"] += 1
-        return ok
+        stage = (index // 7) % 3
+        base = CHARGEBACK_OPEN.format(id=pid)
+        if stage >= 1:
+            self._control("chargeback-dispute", f"{base}/dispute")
+        if stage == 2:
+            self._control("chargeback-resolve", f"{base}/resolve", result="WON")
+            self._control("chargeback-reversal", f"{base}/reversal")
+        return True
 
     def lifecycle(self, index: int, pid: str, method: str, value: str) -> None:
         """One of seven lifecycles, chosen by ``index``; card payments are also settled."""
@@ -149,7 +136,7 @@ class Driver:
         elif shape == 5:
             self.refund(pid, "12.34")
         elif shape == 6:
-            opened = self.chargeback is not None and self.open_chargeback(pid)
+            opened = bool(self.chargeback) and self.chargeback_lifecycle(index, pid)
             if not opened:
                 self.refund(pid, "40.00")
                 self.refund(pid)
@@ -199,7 +186,7 @@ def scenario_b(campaign: Campaign) -> dict[str, Any]:
             if len(bodies) >= unique_wanted:
                 break
             pid = str(item["asaas_payment_id"])
-            if index == 6 and driver.chargeback is None:
+            if index % 7 == 6 and driver.chargeback is None:
                 # Probe on a received payment of its own (then it is a lifecycle like any other).
                 if driver.confirm(pid) and not driver.probe_chargeback(pid):
                     driver.refund(pid, "40.00")
@@ -231,6 +218,7 @@ def scenario_b(campaign: Campaign) -> dict[str, Any]:
         "event_types": dict(event_types),
         "answers": {str(k): v for k, v in statuses.items()},
         "chargebacks": "on" if driver.chargeback else "off (emulator has no chargeback call yet)",
+        "calls": dict(driver.calls),
         "appointments": used,
     }
 

@@ -132,6 +132,7 @@ class Stack:
     redis_port: int = field(default_factory=free_port)
     emulator_port: int = field(default_factory=free_port)
     webhook_token: str = field(default_factory=lambda: secrets.token_hex(24))
+    control_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     db_name: str = field(default_factory=lambda: f"chaos_{os.getpid()}_{secrets.token_hex(3)}")
     children: dict[str, Child] = field(default_factory=dict)
     db_created: bool = False
@@ -265,6 +266,21 @@ class Stack:
         child.start()
         wait_for(lambda: port_open(self.redis_port), timeout=15, what="redis-server")
 
+    def _emulator_options(self) -> list[str]:
+        """Options the emulator on this branch knows (the control token came with issue 7)."""
+        help_text = subprocess.run(
+            [sys.executable, "-m", "payments.emulator", "--help"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        ).stdout
+        if "--control-token" in help_text:
+            return ["--control-token", self.control_token]
+        self.control_token = ""
+        return []
+
     def start_emulator(self) -> None:
         child = self.children.get("emulator") or self._child(
             "emulator",
@@ -284,6 +300,7 @@ class Stack:
                 "0.01",
                 "--webhook-timeout",
                 "10",
+                *self._emulator_options(),
             ],
         )
         child.start()

@@ -137,6 +137,11 @@ def booking_figures(campaign: Campaign, figures: Figures) -> None:
         b.status >= 500 and b.during_outage for b in bookings
     )
     figures.values["booking_no_answer"] = sum(b.status == 0 for b in bookings)
+    figures.examples["booking_5xx"] = [
+        f"{b.slot}: {b.status}{' (Redis down)' if b.during_outage else ''}"
+        for b in bookings
+        if b.status >= 500
+    ][:5]
     other = Counter(b.status for b in bookings if b.status not in (201, 0) and b.status < 500)
     figures.values["booking_other_answers"] = dict(other)
     # Contested slots (several requests for one slot) must end with exactly one 201.
