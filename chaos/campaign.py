@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
+
 from .api import LOCAL, STAFF_USER, App, BookingResult, Emulator
 from .plan import Plan
 from .procs import Stack, wait_for
@@ -245,6 +247,7 @@ class Campaign:
         for payment_id in payment_ids:
             confirmed += self.emulator.asaas("POST", f"sandbox/payment/{payment_id}/confirm").ok
         time.sleep(max(0.0, plan.d_down_seconds - (time.monotonic() - down_at)))
+        paid_while_down = self._paid_in_database(ids)
         self.stack.start_web()
         back_at = time.monotonic()
 
@@ -260,11 +263,24 @@ class Campaign:
             self.notes.append("(d) not every confirmed payment became PAID in time")
         return {
             "confirmed_while_down": confirmed,
+            "paid_before_web_restart_by_sync": paid_while_down,
             "seconds_to_paid_after_restart": converged,
-            "webhooks_redelivered_after_failures": self._redelivered(),
         }
 
-    def _redelivered(self) -> int | str:
+    def _paid_in_database(self, ids: list[int]) -> int | str:
+        """PAID among ``ids`` straight from the database (the API is down): the sync's work."""
+        try:
+            with psycopg.connect(self.stack.database_url) as conn:
+                row = conn.execute(
+                    "SELECT count(*) FROM appointments_appointment "
+                    "WHERE id = ANY(%s) AND status = 'PAID'",
+                    (ids,),
+                ).fetchone()
+        except psycopg.Error as error:
+            return f"n/a ({type(error).__name__})"
+        return int(row[0]) if row else 0
+
+    def redelivered(self) -> int | str:
         """Webhook events the emulator delivered after at least one failed attempt."""
         try:
             events = self.emulator.control("GET", "webhooks")["events"]

@@ -22,6 +22,7 @@ from .verify import (
     Figures,
     booking_figures,
     compare,
+    drift_count,
     metrics_gap,
     reconcile,
     reconcile_available,
@@ -68,6 +69,7 @@ def run(campaign: Campaign, *, reconcile_enabled: bool) -> dict[str, Any]:
     # Let the system settle: retries, sweeper, replay and one periodic sync.
     campaign.emulator.clear_faults()
     campaign.emulator.flush(30)
+    phases["d"]["webhooks_redelivered_after_failures"] = campaign.redelivered()
     campaign.wait_charged(
         campaign.billed_ids(), timeout=campaign.plan.converge_seconds, label="end"
     )
@@ -90,12 +92,19 @@ def _reconcile(campaign: Campaign, figures: Figures, *, enabled: bool) -> None:
         figures.values["drift_before_reconcile"] = "n/a"
         figures.values["drift_after_reconcile"] = "n/a"
         return
-    before, summary_before = reconcile(campaign, "--json")
-    _fixed, summary_fix = reconcile(campaign, "--fix")
-    after, summary_after = reconcile(campaign, "--json")
-    figures.values["drift_before_reconcile"] = before if before is not None else summary_before
-    figures.values["drift_after_reconcile"] = after if after is not None else summary_after
-    figures.values["reconcile_fix"] = summary_fix[:200]
+    before = reconcile(campaign)
+    fixed = reconcile(campaign, "--fix")
+    after = reconcile(campaign)
+    figures.values["drift_before_reconcile"] = drift_count(before)
+    figures.values["drift_after_reconcile"] = drift_count(after)
+    figures.values["drift_by_kind_before"] = before.get("drift_by_kind")
+    figures.values["drift_by_kind_after"] = after.get("drift_by_kind")
+    figures.values["reconcile_fixed"] = fixed.get("drift_fixed", fixed.get("error"))
+    figures.examples["drift_after_reconcile"] = [str(d) for d in after.get("drifts", [])[:5]]
+    if before.get("errors") or after.get("errors"):
+        figures.values["reconcile_errors"] = (before.get("errors") or []) + (
+            after.get("errors") or []
+        )
     after_fix = compare(campaign)
     for key in REQUIRED[:6]:
         figures.values[f"{key}_after_reconcile"] = after_fix.values.get(key)

@@ -19,20 +19,47 @@ from .procs import ROOT
 
 log = logging.getLogger("chaos")
 
-#: Asaas status → the local statuses that agree with it.
+#: Asaas status → the local status that agrees with it (PROCESSING is "awaiting payment").
 AGREEING: dict[str, set[str]] = {
-    "PENDING": {"PROCESSING", "OVERDUE"},
-    "OVERDUE": {"PROCESSING", "OVERDUE"},
+    "PENDING": {"PROCESSING"},
+    "OVERDUE": {"PROCESSING"},
     "CONFIRMED": {"PAID"},
     "RECEIVED": {"PAID"},
     "RECEIVED_IN_CASH": {"PAID"},
+    "REFUND_REQUESTED": {"PAID"},
+    "REFUND_IN_PROGRESS": {"PAID"},
     "REFUNDED": {"REFUNDED"},
-    "REFUND_REQUESTED": {"PAID", "REFUNDED", "REFUND_REQUESTED"},
-    "REFUND_IN_PROGRESS": {"PAID", "REFUNDED", "REFUND_IN_PROGRESS"},
-    "CHARGEBACK_REQUESTED": {"REFUNDED", "CHARGEBACK"},
-    "CHARGEBACK_DISPUTE": {"REFUNDED", "CHARGEBACK"},
-    "AWAITING_CHARGEBACK_REVERSAL": {"REFUNDED", "CHARGEBACK", "PAID"},
+    "CHARGEBACK_REQUESTED": {"CHARGEBACK"},
+    "CHARGEBACK_DISPUTE": {"CHARGEBACK"},
+    "AWAITING_CHARGEBACK_REVERSAL": {"CHARGEBACK"},
 }
+#: A chargeback in one of these states is lost: the money went back to the payer.
+CHARGEBACK_LOST = {"DONE", "DISPUTE_LOST"}
+#: Refunds in these states have happened (a card refund may still be REQUESTED/IN_PROGRESS).
+REFUND_DONE = {"DONE", "", None}
+
+
+def expected_status(truth: dict[str, Any]) -> set[str] | None:
+    """The local statuses that agree with Asaas's payment (None: a status we do not judge)."""
+    if truth.get("deleted"):
+        return {"CANCELED"}
+    chargeback = truth.get("chargeback")
+    if isinstance(chargeback, dict) and chargeback.get("status") in CHARGEBACK_LOST:
+        return {"REFUNDED"}
+    return AGREEING.get(str(truth.get("status")))
+
+
+def expected_refunded(truth: dict[str, Any]) -> Decimal | None:
+    """What Asaas has refunded (None while a chargeback is open: not judged)."""
+    status = str(truth.get("status"))
+    if status == "REFUNDED":
+        return money(truth["value"])
+    if "CHARGEBACK" in status:
+        return None
+    done = [r for r in truth.get("refunds") or [] if r.get("status") in REFUND_DONE]
+    return sum((money(r.get("value")) for r in done), Decimal("0.00"))
+
+
 REQUIRED = (
     "lost_charges",
     "duplicated_charges",
@@ -102,16 +129,14 @@ def compare(campaign: Campaign, *, subset: set[int] | None = None) -> Figures:
             continue
         payment_id = mine.get("asaas_payment_id") or charges[0]["id"]
         truth = campaign.emulator.payment(str(payment_id))
-        expected = {"CANCELED"} if truth.get("deleted") else AGREEING.get(str(truth["status"]))
+        expected = expected_status(truth)
         if expected is not None and mine["status"] not in expected:
             figures.add(
                 "wrong_final_status",
                 f"appointment {pk}: ours {mine['status']}, Asaas {truth['status']}",
             )
-        refunded = sum((money(r.get("value")) for r in truth.get("refunds") or []), Decimal("0.00"))
-        if truth["status"] == "REFUNDED":
-            refunded = money(truth["value"])
-        if "CHARGEBACK" not in str(truth["status"]) and money(mine["refunded_amount"]) != refunded:
+        refunded = expected_refunded(truth)
+        if refunded is not None and money(mine["refunded_amount"]) != refunded:
             figures.add(
                 "wrong_refunded_amount",
                 f"appointment {pk}: ours {mine['refunded_amount']}, Asaas {refunded}",
@@ -176,51 +201,36 @@ def metrics_gap(campaign: Campaign, figures: Figures) -> None:
     figures.values["metrics_gap_brl"] = str(paid - split) if paid != split else 0
 
 
-def reconcile(campaign: Campaign, *args: str) -> tuple[int | None, str]:
-    """Run reconcile_payments; (drift count or None when unknown, a one-line summary)."""
-    env = campaign.stack.app_env()
+def reconcile(campaign: Campaign, *args: str) -> dict[str, Any]:
+    """Run ``reconcile_payments --json [args]``; its JSON report plus ``exit`` (or ``error``)."""
     try:
         result = subprocess.run(
-            [sys.executable, "manage.py", "reconcile_payments", *args],
+            [sys.executable, "manage.py", "reconcile_payments", "--json", *args],
             cwd=ROOT,
-            env=env,
+            env=campaign.stack.app_env(),
             capture_output=True,
             text=True,
             timeout=600,
             check=False,
         )
     except subprocess.TimeoutExpired:
-        return None, "timed out"
-    output = result.stdout.strip()
-    count = drift_count(output) if "--json" in args else None
-    if count is None and result.returncode == 0:
-        count = 0
-    summary = f"exit {result.returncode}; " + (output or result.stderr.strip())[-300:]
-    return count, summary.replace("\n", " | ")
-
-
-def drift_count(output: str) -> int | None:
-    """Items of drift in ``reconcile_payments --json`` output, whatever its exact shape."""
+        return {"error": "timed out"}
     try:
-        data = json.loads(output)
+        report: dict[str, Any] = json.loads(result.stdout)
     except ValueError:
-        return None
-    return _count(data)
+        tail = (result.stdout.strip() or result.stderr.strip())[-300:]
+        return {"exit": result.returncode, "error": tail.replace("\n", " | ")}
+    report["exit"] = result.returncode
+    return report
 
 
-def _count(data: Any) -> int | None:
-    if isinstance(data, list):
-        return len(data)
-    if isinstance(data, dict):
-        for key in ("drift", "items", "rows", "differences"):
-            if key in data:
-                return _count(data[key])
-        for key in ("total", "count", "drift_total"):
-            if isinstance(data.get(key), int):
-                return int(data[key])
-        numbers = [v for v in data.values() if isinstance(v, int)]
-        return sum(numbers) if numbers else None
-    return None
+def drift_count(report: dict[str, Any]) -> int | str:
+    """Drift items in a reconcile report (``drift_found``; else the ``drifts`` list)."""
+    if isinstance(report.get("drift_found"), int):
+        return int(report["drift_found"])
+    if isinstance(report.get("drifts"), list):
+        return len(report["drifts"])
+    return f"? ({report.get('error', 'unknown output')})"
 
 
 def reconcile_available(campaign: Campaign) -> bool:
