@@ -86,6 +86,7 @@ create_env_file() {
     chmod 600 .env
     set_dotenv_value .env SECRET_KEY "$(random_secret 50)"
     set_dotenv_value .env ASAAS_WEBHOOK_TOKEN "$(random_secret 32)"
+    set_dotenv_value .env ASAAS_EMULATOR_CONTROL_TOKEN "$(random_secret 32)"
     if [[ "$mode" == "docker" ]]; then
         set_dotenv_value .env DJANGO_SUPERUSER_PASSWORD "$(random_secret 12)"
     fi

@@ -22,7 +22,11 @@ EDITABLE_STATUSES = frozenset({PaymentStatus.NOT_BILLED, PaymentStatus.PENDING})
 
 def appointment_billing_guard(*, appointment: Appointment, changed: set[str]) -> None:
     """Refuse changes to billing inputs of a charge that was already issued."""
-    if appointment.status in EDITABLE_STATUSES and not appointment.asaas_payment_id:
+    if (
+        appointment.status in EDITABLE_STATUSES
+        and not appointment.asaas_payment_id
+        and appointment.payment_attempts == 0
+    ):
         return
     frozen = sorted(changed & set(FROZEN_AFTER_CHARGE))
     if frozen:
@@ -66,4 +70,6 @@ def appointment_billing_prepare(*, appointment: Appointment) -> None:
         raise BusinessRuleError(_("O vencimento não pode ser anterior a hoje."), field="due_date")
     if not appointment.payment_method:
         appointment.payment_method = PaymentMethod.PIX
+    if appointment.pk is None or appointment.status != PaymentStatus.PENDING:
+        appointment.charge_requested = True
     appointment.status = PaymentStatus.PENDING

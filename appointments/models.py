@@ -32,6 +32,7 @@ class PaymentStatus(models.TextChoices):
     CANCELED = "CANCELED", _("Cancelado")
     REFUNDED = "REFUNDED", _("Reembolsado")
     FAILED = "FAILED", _("Falhou")
+    CHARGEBACK = "CHARGEBACK", _("Em contestação (chargeback)")
 
 
 #: Appointment fields only the server writes (read-only in the API and in the admin).
@@ -69,6 +70,10 @@ class Patient(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("celular"), max_length=20, blank=True)
     asaas_customer_id = models.CharField(_("cliente Asaas"), max_length=64, blank=True)
+    # Lease of the worker creating the customer at Asaas (no lock is held across that call).
+    asaas_customer_claimed_at = models.DateTimeField(
+        _("criação do cliente Asaas iniciada em"), null=True, blank=True, editable=False
+    )
     # Who registered the patient: a professional user sees the patients they registered.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -155,6 +160,11 @@ class Appointment(models.Model):
     updated_at = models.DateTimeField(_("atualizado em"), auto_now=True)
 
     history = audited_history()
+
+    #: Set (not stored) by the billing service when a save asks for a charge: a new billable
+    #: appointment, or one that became billable. The payments post_save receiver enqueues the
+    #: charge only then, never on other saves.
+    charge_requested: bool = False
 
     class Meta:
         verbose_name = _("consulta")

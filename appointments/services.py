@@ -19,7 +19,7 @@ from core.exceptions import ConflictError, NotFoundError
 from professionals.models import Professional
 
 from .billing import appointment_billing_guard, appointment_billing_prepare
-from .models import DEFAULT_DURATION_MINUTES, SLOT_FREEING_STATUSES, Appointment
+from .models import DEFAULT_DURATION_MINUTES, SLOT_FREEING_STATUSES, Appointment, Patient
 from .selectors import appointment_overlapping
 
 OVERLAP_CONSTRAINT = "appointment_no_overlap"
@@ -87,18 +87,56 @@ def appointment_create(
 
 @transaction.atomic
 def appointment_update(*, appointment: Appointment, data: dict[str, Any]) -> Appointment:
-    # Lock the row: a concurrent DELETE that won the race is a 404 (a plain save() would
-    # silently re-insert the deleted appointment).
-    if not Appointment.objects.select_for_update().filter(pk=appointment.pk).exists():
+    # Re-read the row under a lock and change that instance: the one the view read may be
+    # stale (the charge task or a webhook may have written its payment fields meanwhile), and
+    # a concurrent DELETE that won the race is a 404 (a plain save() would re-insert the row).
+    locked = (
+        Appointment.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("professional")
+        .filter(pk=appointment.pk)
+        .first()
+    )
+    if locked is None:
         raise NotFoundError(_("Não encontrado."))
-    changed = {field for field, value in data.items() if getattr(appointment, field) != value}
-    appointment_billing_guard(appointment=appointment, changed=changed)
+    changed = {field for field, value in data.items() if getattr(locked, field) != value}
+    appointment_billing_guard(appointment=locked, changed=changed)
     for field, value in data.items():
-        setattr(appointment, field, value)
-    appointment_billing_prepare(appointment=appointment)
-    return _save_checked(appointment=appointment)
+        setattr(locked, field, value)
+    appointment_billing_prepare(appointment=locked)
+    return _save_checked(appointment=locked)
 
 
 @transaction.atomic
 def appointment_delete(*, appointment: Appointment) -> None:
-    appointment.delete()
+    locked = Appointment.objects.select_for_update(of=("self",)).filter(pk=appointment.pk).first()
+    if locked is None:
+        raise NotFoundError(_("Não encontrado."))
+    locked.delete()
+
+
+@transaction.atomic
+def patient_create(*, created_by: Any, **data: Any) -> Patient:
+    return Patient.objects.create(created_by=created_by, **data)
+
+
+@transaction.atomic
+def patient_update(*, patient: Patient, data: dict[str, Any]) -> Patient:
+    """Re-read the row under a lock and change that instance (the charge task may have just
+    recorded the patient's Asaas customer id)."""
+    locked = Patient.objects.select_for_update(no_key=True).filter(pk=patient.pk).first()
+    if locked is None:
+        raise NotFoundError(_("Não encontrado."))
+    changed = [field for field, value in data.items() if getattr(locked, field) != value]
+    for field in changed:
+        setattr(locked, field, data[field])
+    if changed:
+        locked.save(update_fields=[*changed, "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def patient_delete(*, patient: Patient) -> None:
+    locked = Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    if locked is None:
+        raise NotFoundError(_("Não encontrado."))
+    locked.delete()

@@ -145,7 +145,18 @@ class PatientViewSet(AccessLoggedMixin, viewsets.ModelViewSet[Patient]):
         return patient_list_for(user=self.request.user)
 
     def perform_create(self, serializer: BaseSerializer[Patient]) -> None:
-        serializer.save(created_by=self.request.user)
+        serializer.instance = services.patient_create(
+            created_by=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer: BaseSerializer[Patient]) -> None:
+        assert serializer.instance is not None
+        serializer.instance = services.patient_update(
+            patient=serializer.instance, data=serializer.validated_data
+        )
+
+    def perform_destroy(self, instance: Patient) -> None:
+        services.patient_delete(patient=instance)
 
     def get_serializer_class(self) -> type[PatientSerializer]:
         return PatientListSerializer if self.action == "list" else PatientSerializer

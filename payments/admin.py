@@ -7,7 +7,7 @@ from django.template.response import TemplateResponse
 from core.admin import ReadOnlyAdmin
 
 from .metrics import payment_metrics
-from .models import PaymentTransaction, WebhookEvent
+from .models import Charge, PaymentTransaction, ReconciliationRun, WebhookEvent
 
 
 @admin.register(PaymentTransaction)
@@ -42,3 +42,30 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     list_filter = ("outcome", "event_type", "received_at")
     search_fields = ("event_id", "asaas_payment_id")
     date_hierarchy = "received_at"
+
+
+@admin.register(Charge)
+class ChargeAdmin(ReadOnlyAdmin):
+    """Payment state is written only through the transition table: operators read it here
+    and act through the API actions (cancel, refund, resubmit) or reconcile_payments."""
+
+    list_display = (
+        "appointment",
+        "status",
+        "asaas_status",
+        "value",
+        "refunded_amount",
+        "asaas_payment_id",
+        "attempts",
+        "updated_at",
+    )
+    list_filter = ("status", "asaas_status", "reread_only")
+    list_select_related = ("appointment",)
+    search_fields = ("asaas_payment_id", "appointment__id")
+    date_hierarchy = "created_at"
+
+
+@admin.register(ReconciliationRun)
+class ReconciliationRunAdmin(ReadOnlyAdmin):
+    list_display = ("started_at", "finished_at", "checked", "drift_found", "drift_fixed", "fixed")
+    date_hierarchy = "started_at"

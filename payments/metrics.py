@@ -11,7 +11,13 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from appointments.models import Appointment, PaymentStatus
-from payments.models import PaymentTransaction, TransactionStatus, WebhookEvent, WebhookOutcome
+from payments.models import (
+    PaymentTransaction,
+    ReconciliationRun,
+    TransactionStatus,
+    WebhookEvent,
+    WebhookOutcome,
+)
 from professionals.models import IntegrationStatus, Professional
 
 ZERO = Decimal("0.00")
@@ -90,5 +96,29 @@ def integration_health() -> dict[str, Any]:
     }
 
 
+def reconciliation_health() -> dict[str, Any]:
+    last = ReconciliationRun.objects.filter(finished_at__isnull=False).first()
+    if last is None:
+        return {
+            "last_run_at": None,
+            "checked": 0,
+            "drift_found": 0,
+            "drift_fixed": 0,
+            "drift_by_kind": {},
+        }
+    assert last.finished_at is not None
+    return {
+        "last_run_at": last.finished_at.isoformat(),
+        "checked": last.checked,
+        "drift_found": last.drift_found,
+        "drift_fixed": last.drift_fixed,
+        "drift_by_kind": last.drift_by_kind,
+    }
+
+
 def payment_metrics(*, days: int = 7) -> dict[str, Any]:
-    return {"daily": payment_daily_metrics(days=days), "health": integration_health()}
+    return {
+        "daily": payment_daily_metrics(days=days),
+        "health": integration_health(),
+        "reconciliation": reconciliation_health(),
+    }

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from appointments.models import Appointment, PaymentStatus
+from appointments.models import Appointment
 from professionals.models import IntegrationStatus, Professional
 from professionals.services import ONBOARDING_FIELDS
 
@@ -37,5 +37,8 @@ def enqueue_professional_onboarding(
 
 @receiver(post_save, sender=Appointment, dispatch_uid="payments.create_charge")
 def enqueue_charge_creation(sender: Any, instance: Appointment, **kwargs: Any) -> None:
-    if instance.status == PaymentStatus.PENDING and not instance.asaas_payment_id:
+    # Intent only: the billing service marks the save that asks for a charge (a new billable
+    # appointment, or one that became billable). Payment state is never written with save().
+    if instance.charge_requested:
+        instance.charge_requested = False
         transaction.on_commit(partial(create_asaas_charge_task.delay, instance.pk), robust=True)

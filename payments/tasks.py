@@ -1,5 +1,9 @@
-"""Celery tasks: each takes ids, reloads rows, returns early when the work is done, and
-retries only retryable errors with exponential backoff and jitter."""
+"""Celery tasks: each takes ids, reloads rows, returns early when the work is done.
+
+Retries have one owner: these tasks (Celery), by exception class. The Asaas client used on the
+payment path makes no retries of its own (``asaas_client``); the charge service says when to
+run again (``ChargeOutcome.retry_in``: exponential backoff with jitter, capped attempts).
+"""
 
 from __future__ import annotations
 
@@ -9,50 +13,31 @@ from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
-from appointments.models import Appointment, PaymentStatus
-from payments.services import charges, notifications, onboarding, webhooks
+from payments.models import Charge, ChargeStatus
+from payments.services import charge_actions, charges, notifications, onboarding, webhooks
 from payments.services.asaas_service import AsaasError
+from payments.services.charges import RETRY_BACKOFF_MAX, retry_delay
 
 logger = logging.getLogger("payments.tasks")
 
-# The backoff factor (seconds) is the PAYMENT_RETRY_BACKOFF_SECONDS setting.
-RETRY_POLICY = {
-    "retry_backoff_max": 600,  # below the broker's visibility timeout (2 h)
-    "retry_jitter": True,
-    "max_retries": 5,
-}
 
-
-def _retry(task: Task[Any, Any], error: AsaasError) -> None:
-    """Retry with exponential backoff and full jitter (Celery's own formula)."""
-    from celery.utils.time import get_exponential_backoff_interval
-
-    countdown = get_exponential_backoff_interval(
-        factor=settings.PAYMENT_RETRY_BACKOFF_SECONDS,
-        retries=task.request.retries,
-        maximum=RETRY_POLICY["retry_backoff_max"],
-        full_jitter=True,
-    )
-    reset = getattr(error, "reset_seconds", None)
-    if reset:
-        countdown = max(countdown, min(int(reset), RETRY_POLICY["retry_backoff_max"]))
-    raise task.retry(exc=error, countdown=countdown, max_retries=RETRY_POLICY["max_retries"])
-
-
-@shared_task(bind=True, name="payments.tasks.professional_onboard_task")
+@shared_task(bind=True, name="payments.tasks.professional_onboard_task", max_retries=5)
 def professional_onboard_task(self: Task[Any, Any], professional_id: int) -> None:
     error = onboarding.professional_onboard(professional_id=professional_id)
     if error is not None:
-        _retry(self, error)
+        countdown = retry_delay(attempt=self.request.retries + 1, error=error)
+        raise self.retry(exc=error, countdown=min(countdown, RETRY_BACKOFF_MAX))
 
 
-@shared_task(bind=True, name="payments.tasks.create_asaas_charge_task")
+@shared_task(bind=True, name="payments.tasks.create_asaas_charge_task", max_retries=None)
 def create_asaas_charge_task(self: Task[Any, Any], appointment_id: int) -> str:
-    outcome = charges.appointment_charge_create(appointment_id=appointment_id)
-    if outcome.retry is not None:
-        _retry(self, outcome.retry)
+    """Submit the charge; the service caps the attempts (PAYMENT_MAX_ATTEMPTS)."""
+    outcome = charges.charge_submit(appointment_id=appointment_id)
+    if outcome.retry_in is not None:
+        raise self.retry(countdown=outcome.retry_in)
     return outcome.status
 
 
@@ -63,11 +48,27 @@ def appointment_notify_task(appointment_id: int, status: str) -> bool:
 
 @shared_task(name="payments.tasks.sweep_unsubmitted_charges_task")
 def sweep_unsubmitted_charges_task() -> int:
-    """Re-enqueue charges that were never created (the enqueue after commit is not durable)."""
-    cutoff = timezone.now() - timedelta(seconds=settings.PAYMENT_SWEEP_AFTER_SECONDS)
+    """Enqueue charges never submitted (the enqueue on commit is not durable: broker down,
+    crash) and submissions whose worker died (claim older than the lease)."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.PAYMENT_SWEEP_AFTER_SECONDS)
+    lease = now - timedelta(seconds=settings.PAYMENT_SUBMIT_LEASE_SECONDS)
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     ids = list(
+        Charge.objects.filter(
+            (Q(status=ChargeStatus.PENDING, updated_at__lt=cutoff) & due)
+            | Q(status=ChargeStatus.SUBMITTING, claimed_at__lt=lease)
+        ).values_list("appointment_id", flat=True)[:500]
+    )
+    # Billed appointments whose charge row does not exist yet (their task never ran).
+    from appointments.models import Appointment, PaymentStatus
+
+    ids += list(
         Appointment.objects.filter(
-            status=PaymentStatus.PENDING, asaas_payment_id__isnull=True, updated_at__lt=cutoff
+            status=PaymentStatus.PENDING,
+            charge__isnull=True,
+            asaas_payment_id__isnull=True,
+            updated_at__lt=cutoff,
         ).values_list("pk", flat=True)[:500]
     )
     for appointment_id in ids:
@@ -79,17 +80,22 @@ def sweep_unsubmitted_charges_task() -> int:
 
 @shared_task(name="payments.tasks.sync_stale_charges_task")
 def sync_stale_charges_task() -> int:
-    """Re-read charges that stayed unpaid too long (in case a webhook never arrived)."""
+    """Re-read charges whose state may still move without us hearing (unpaid for long, in a
+    chargeback, always-re-read ones)."""
     cutoff = timezone.now() - timedelta(hours=settings.PAYMENT_SYNC_AFTER_HOURS)
     ids = list(
-        Appointment.objects.filter(status=PaymentStatus.PROCESSING, updated_at__lt=cutoff)
+        Charge.objects.filter(
+            Q(status=ChargeStatus.AWAITING_PAYMENT, updated_at__lt=cutoff)
+            | Q(status=ChargeStatus.CHARGEBACK)
+            | Q(reread_only=True, updated_at__lt=cutoff)
+        )
         .order_by("updated_at")
-        .values_list("pk", flat=True)[:200]
+        .values_list("appointment_id", flat=True)[:200]
     )
     synced = 0
     for appointment_id in ids:
         try:
-            charges.appointment_payment_sync(appointment_id=appointment_id)
+            charge_actions.charge_sync(appointment_id=appointment_id)
             synced += 1
         except AsaasError as error:
             logger.warning("sync failed appointment=%s: %s", appointment_id, type(error).__name__)
@@ -101,8 +107,22 @@ def replay_failed_webhooks_task() -> dict[str, int]:
     return webhooks.webhook_events_replay()
 
 
-@shared_task(name="payments.tasks.process_webhook_event_task")
-def process_webhook_event_task(event_id: int) -> str:
-    """Finish a webhook event whose appointment was busy when it arrived (waits for the lock;
-    failures are stored as FAILED for the replay)."""
-    return webhooks.webhook_event_process(event_id=event_id)
+@shared_task(bind=True, name="payments.tasks.process_webhook_event_task", max_retries=8)
+def process_webhook_event_task(self: Task[Any, Any], event_id: int) -> str:
+    """Finish a webhook event the request did not (busy appointment, or a re-read needed)."""
+    outcome = webhooks.webhook_event_process(event_id=event_id)
+    if outcome == "FAILED":
+        # Asaas did not answer the re-read (or a bug): back off; the replay task is the net.
+        raise self.retry(countdown=retry_delay(attempt=self.request.retries + 1))
+    return outcome
+
+
+@shared_task(name="payments.tasks.reconcile_payments_task")
+def reconcile_payments_task() -> dict[str, int]:
+    """Daily: compare our charges with Asaas and apply Asaas's state where they differ."""
+    from payments.services.reconcile import payments_reconcile
+
+    run = payments_reconcile(
+        since=timezone.now() - timedelta(days=settings.PAYMENT_RECONCILE_DAYS), fix=True
+    ).run
+    return {"drift_found": run.drift_found, "drift_fixed": run.drift_fixed}

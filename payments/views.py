@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,13 +27,13 @@ from core.api.schema import NOT_FOUND, VALIDATION_ERROR, DetailErrorSerializer
 from core.audit import access_log_record
 from core.models import AccessAction
 from payments.metrics import payment_metrics
-from payments.models import PaymentTransaction
+from payments.models import PaymentTransaction, WebhookOutcome
 from payments.serializers import (
     PaymentStatusSerializer,
     RefundRequestSerializer,
     WebhookAckSerializer,
 )
-from payments.services import charges, webhooks
+from payments.services import charge_actions, webhooks
 from payments.services.asaas.payloads import decode_json
 from payments.services.asaas_service import AsaasError
 from payments.tasks import process_webhook_event_task
@@ -56,7 +58,7 @@ class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
         # Used by OPTIONS (metadata); the actions build their own serializers.
         return RefundRequestSerializer if self.action == "refund" else PaymentStatusSerializer
 
-    staff_only_actions = ("refund",)
+    staff_only_actions = ("refund", "resubmit_payment")
 
     def get_queryset(self) -> QuerySet[Appointment]:
         return appointment_list_for(user=self.request.user).prefetch_related(
@@ -82,7 +84,7 @@ class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
     @action(detail=True, methods=["post"], url_path="cancel_payment")
     def cancel_payment(self, request: Request, pk: str | None = None) -> Response:
         appointment = self.get_object()
-        charges.appointment_payment_cancel(appointment_id=appointment.pk)
+        charge_actions.charge_cancel(appointment_id=appointment.pk)
         return self._respond(appointment.pk)
 
     @extend_schema(
@@ -114,7 +116,7 @@ class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
             raise ValidationError({"refresh": [_("Use true ou false.")]})
         if refresh in {"true", "1"}:
             try:
-                charges.appointment_payment_sync(appointment_id=appointment.pk)
+                charge_actions.charge_sync(appointment_id=appointment.pk)
             except AsaasError as error:
                 return _asaas_unavailable(error)
         access_log_record(request=request, objects=[appointment], action=AccessAction.RETRIEVE)
@@ -135,11 +137,26 @@ class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
         serializer = RefundRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         amount: Decimal | None = serializer.validated_data.get("amount")
-        charges.appointment_payment_refund(
+        charge_actions.charge_refund(
             appointment_id=appointment.pk,
             amount=amount,
             description=serializer.validated_data.get("description", ""),
         )
+        return self._respond(appointment.pk)
+
+    @extend_schema(
+        summary=gettext_lazy("Reenviar cobrança que falhou"),
+        description=gettext_lazy(
+            "Somente equipe. Uma cobrança FAILED volta a PENDING e é enviada de novo ao Asaas."
+        ),
+        tags=[TAG],
+        request=None,
+        responses={200: PaymentStatusSerializer, 400: VALIDATION_ERROR, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"], url_path="resubmit_payment")
+    def resubmit_payment(self, request: Request, pk: str | None = None) -> Response:
+        appointment = self.get_object()
+        charge_actions.charge_resubmit(appointment_id=appointment.pk)
         return self._respond(appointment.pk)
 
 
@@ -187,10 +204,15 @@ class AsaasWebhookView(APIView):
         event, created = webhooks.webhook_event_store(payload=payload)
         outcome = event.outcome
         if created:
+            # Stored: from here on the event is never lost. Applied now when that is quick;
+            # a busy appointment or a re-read from Asaas is left to a task (and to the replay
+            # task if the broker is down).
             outcome = webhooks.webhook_event_process(event_id=event.pk, wait=False)
             if outcome == webhooks.DEFERRED:
-                process_webhook_event_task.apply_async((event.pk,), countdown=2)
-                outcome = event.outcome
+                transaction.on_commit(
+                    partial(process_webhook_event_task.delay, event.pk), robust=True
+                )
+                outcome = WebhookOutcome.RECEIVED
         return Response({"received": True, "duplicate": not created, "outcome": outcome})
 
 

@@ -103,6 +103,10 @@ class Professional(models.Model):
     integration_error = models.TextField(_("erro da integração"), blank=True)
     asaas_created_at = models.DateTimeField(_("criado no Asaas em"), null=True, blank=True)
     asaas_updated_at = models.DateTimeField(_("sincronizado com o Asaas em"), null=True, blank=True)
+    # Lease of the worker creating the subaccount at Asaas (no lock is held across that call).
+    asaas_onboarding_claimed_at = models.DateTimeField(
+        _("criação da subconta iniciada em"), null=True, blank=True, editable=False
+    )
 
     # The login of the professional themself (role "professional": sees only their own data).
     user = models.OneToOneField(

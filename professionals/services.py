@@ -37,9 +37,12 @@ def professional_create(**data: Any) -> Professional:
 
 @transaction.atomic
 def professional_update(*, professional: Professional, data: dict[str, Any]) -> Professional:
-    # Lock the row; a concurrent DELETE that won the race makes this a 404, not a 500.
-    if not Professional.objects.select_for_update().filter(pk=professional.pk).exists():
+    # Re-read the row under a lock and change that instance (the onboarding task may have
+    # written it meanwhile); a concurrent DELETE that won the race makes this a 404, not a 500.
+    locked = Professional.objects.select_for_update(no_key=True).filter(pk=professional.pk).first()
+    if locked is None:
         raise NotFoundError(_("Não encontrado."))
+    professional = locked
     changed = [
         field
         for field in CLIENT_FIELDS

@@ -262,6 +262,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.replay_failed_webhooks_task",
         "schedule": env.float("WEBHOOK_REPLAY_INTERVAL_SECONDS", default=900.0),
     },
+    "reconcile-payments": {
+        "task": "payments.tasks.reconcile_payments_task",
+        "schedule": env.float("PAYMENT_RECONCILE_INTERVAL_SECONDS", default=86400.0),
+    },
 }
 
 # --- Asaas ------------------------------------------------------------------------------------
@@ -279,3 +283,10 @@ PAYMENT_RETRY_BACKOFF_SECONDS = env.int("PAYMENT_RETRY_BACKOFF_SECONDS", default
 PAYMENT_SYNC_AFTER_HOURS = env.int("PAYMENT_SYNC_AFTER_HOURS", default=24)
 # Appointments left PENDING (charge never created) for this long are re-enqueued by the sweeper.
 PAYMENT_SWEEP_AFTER_SECONDS = env.int("PAYMENT_SWEEP_AFTER_SECONDS", default=120)
+# A worker's claim on a charge (or customer) submission; past it, another worker may take over
+# (after a crash). Longer than the task's hard time limit.
+PAYMENT_SUBMIT_LEASE_SECONDS = env.int("PAYMENT_SUBMIT_LEASE_SECONDS", default=180)
+# Webhook events stored but not processed after this long are processed by the replay task.
+WEBHOOK_STRANDED_AFTER_SECONDS = env.int("WEBHOOK_STRANDED_AFTER_SECONDS", default=60)
+# The daily reconciliation looks at charges changed in this many days (plus all unsettled ones).
+PAYMENT_RECONCILE_DAYS = env.int("PAYMENT_RECONCILE_DAYS", default=7)

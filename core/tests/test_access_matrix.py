@@ -135,6 +135,9 @@ MATRIX: dict[str, Op] = {
         "post", lambda w: f"{appt_a_path(w)}cancel_payment/", None, (400, 400, 404, 403, 401)
     ),
     "refund": Op("post", lambda w: f"{appt_a_path(w)}refund/", None, (400, 403, 403, 403, 401)),
+    "resubmit payment": Op(
+        "post", lambda w: f"{appt_a_path(w)}resubmit_payment/", None, (400, 403, 403, 403, 401)
+    ),
     # Patients: those of A's appointments (and the ones A registered); delete is staff-only
     # (and refused with 409 here: the patient has an appointment).
     "patients list": Op("get", const("/api/patients/"), None, READ),

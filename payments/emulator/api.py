@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .common import ApiError, Json, JsonObject, add_years, not_found, parse_date
-from .models import Account, render_account, render_customer
+from .models import Account, Payment, render_account, render_customer
 from .pix import emv_payload, encoded_png
 from .state import list_envelope, paginate
 
@@ -55,7 +55,7 @@ def ok(body: Json) -> Response:
     return Response(200, body)
 
 
-def _listing(items: list[Json], query: dict[str, str]) -> Response:
+def listing(items: list[Json], query: dict[str, str]) -> Response:
     page, offset, limit, more = paginate(items, query)
     return ok(list_envelope(page, len(items), offset, limit, more))
 
@@ -65,7 +65,7 @@ def _listing(items: list[Json], query: dict[str, str]) -> Response:
 
 @route("GET", "/v3/wallets")
 def list_wallets(app: EmulatorApp, req: Request) -> Response:
-    return _listing([{"object": "wallet", "id": req.caller.wallet_id}], req.query)
+    return listing([{"object": "wallet", "id": req.caller.wallet_id}], req.query)
 
 
 @route("POST", "/v3/accounts")
@@ -77,7 +77,7 @@ def create_account(app: EmulatorApp, req: Request) -> Response:
 @route("GET", "/v3/accounts")
 def list_accounts(app: EmulatorApp, req: Request) -> Response:
     accounts = app.store.list_accounts(req.caller, req.query)
-    return _listing([render_account(a) for a in accounts], req.query)
+    return listing([render_account(a) for a in accounts], req.query)
 
 
 @route("GET", f"/v3/accounts/{_ID}")
@@ -98,7 +98,7 @@ def create_customer(app: EmulatorApp, req: Request) -> Response:
 @route("GET", "/v3/customers")
 def list_customers(app: EmulatorApp, req: Request) -> Response:
     customers = app.store.list_customers(req.caller, req.query)
-    return _listing([render_customer(c) for c in customers], req.query)
+    return listing([render_customer(c) for c in customers], req.query)
 
 
 @route("GET", f"/v3/customers/{_ID}")
@@ -136,7 +136,7 @@ def create_payment(app: EmulatorApp, req: Request) -> Response:
 @route("GET", "/v3/payments")
 def list_payments(app: EmulatorApp, req: Request) -> Response:
     payments = app.payments.list(req.caller, req.query)
-    return _listing([p.render(app.base_url) for p in payments], req.query)
+    return listing([p.render(app.base_url) for p in payments], req.query)
 
 
 @route("GET", f"/v3/payments/{_ID}")
@@ -168,7 +168,7 @@ def payment_status(app: EmulatorApp, req: Request) -> Response:
 
 @route("POST", f"/v3/payments/{_ID}/refund")
 def refund_payment(app: EmulatorApp, req: Request) -> Response:
-    payment = app.payments.refund(req.caller, req.params[0], req.body)
+    payment = app.refunds.refund(req.caller, req.params[0], req.body)
     return ok(payment.render(app.base_url))
 
 
@@ -176,7 +176,7 @@ def refund_payment(app: EmulatorApp, req: Request) -> Response:
 def list_refunds(app: EmulatorApp, req: Request) -> Response:
     rendered = app.payments.get(req.caller, req.params[0]).render(app.base_url)
     refunds = rendered.get("refunds")
-    return _listing(list(refunds) if isinstance(refunds, list) else [], req.query)
+    return listing(list(refunds) if isinstance(refunds, list) else [], req.query)
 
 
 @route("POST", f"/v3/payments/{_ID}/receiveInCash")
@@ -190,9 +190,7 @@ def undo_received_in_cash(app: EmulatorApp, req: Request) -> Response:
     return ok(app.payments.undo_received_in_cash(req.caller, req.params[0]).render(app.base_url))
 
 
-@route("GET", f"/v3/payments/{_ID}/pixQrCode")
-def pix_qr_code(app: EmulatorApp, req: Request) -> Response:
-    payment = app.payments.get(req.caller, req.params[0])
+def pix_qr(app: EmulatorApp, payment: Payment, caller: Account) -> JsonObject:
     if payment.billing_type not in ("PIX", "BOLETO", "UNDEFINED"):
         raise ApiError(
             400,
@@ -208,17 +206,20 @@ def pix_qr_code(app: EmulatorApp, req: Request) -> Response:
     payload = emv_payload(
         location=f"{host}/qr/v2/{payment.slug}",
         amount=payment.value,
-        merchant=str(req.caller.data.get("name") or "ASAAS EMULATOR"),
+        merchant=str(caller.data.get("name") or "ASAAS EMULATOR"),
         city="SAO PAULO",
     )
-    return ok(
-        {
-            "encodedImage": encoded_png(payload),
-            "payload": payload,
-            "expirationDate": f"{add_years(due, 1).isoformat()} 23:59:59",
-            "description": payment.description,
-        }
-    )
+    return {
+        "encodedImage": encoded_png(payload),
+        "payload": payload,
+        "expirationDate": f"{add_years(due, 1).isoformat()} 23:59:59",
+        "description": payment.description,
+    }
+
+
+@route("GET", f"/v3/payments/{_ID}/pixQrCode")
+def pix_qr_code(app: EmulatorApp, req: Request) -> Response:
+    return ok(pix_qr(app, app.payments.get(req.caller, req.params[0]), req.caller))
 
 
 @route("POST", f"/v3/sandbox/payment/{_ID}/confirm")

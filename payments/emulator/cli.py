@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
+import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from types import FrameType
 
-from .config import DEFAULT_API_KEY, SEND_TYPES, EmulatorConfig, parse_fees
+from .common import money, to_decimal
+from .config import (
+    BALANCE_ENV,
+    CONTROL_TOKEN_ENV,
+    DEFAULT_API_KEY,
+    SEND_TYPES,
+    EmulatorConfig,
+    parse_fees,
+)
 from .faults import parse_rate_limit_option
 from .server import EmulatorServer
 
@@ -38,7 +48,19 @@ def add_arguments(
         help="multiplies the retry penalty schedule (0.001 = milliseconds)")  # fmt: skip
     add("--webhook-timeout", type=float, default=d.get("webhook_timeout", 10.0))
     add("--fees", default=d.get("fees"), help='JSON, e.g. \'{"PIX": {"fixed": 1.99}}\'')
-    add("--split-error-code", default=d.get("split_error_code", "invalid_split"))
+    add("--control-token", default=d.get("control_token") or os.environ.get(CONTROL_TOKEN_ENV),
+        help=f"/_emulator/* token (X-Emulator-Control-Token); env {CONTROL_TOKEN_ENV}")  # fmt: skip
+    add("--control-token-file", default=d.get("control_token_file"),
+        help="no token given: write the generated one here (default: temp dir)")  # fmt: skip
+    add("--split-settlement-delay", type=float, default=d.get("split_settlement_delay", 60.0),
+        help="seconds (emulator clock) from credit to split DONE")  # fmt: skip
+    add("--card-refund-seconds", type=float, default=d.get("card_refund_seconds", 60.0),
+        help="seconds (emulator clock) from REFUND_REQUESTED to REFUNDED")  # fmt: skip
+    add("--clock-tick-seconds", type=float, default=d.get("clock_tick_seconds", 1.0))
+    add("--opening-balance", default=d.get("opening_balance") or os.environ.get(BALANCE_ENV, "0"),
+        help=f"BRL the root account starts with (sandbox: 0); env {BALANCE_ENV}")  # fmt: skip
+    add("--split-error-code", default=d.get("split_error_code", "invalid_split"),
+        help="UNVERIFIED contract: Asaas does not document split errors")  # fmt: skip
     add("--allow-unknown-split-wallets", action="store_true",
         default=d.get("allow_unknown_split_wallets", False))  # fmt: skip
     add("--require-user-agent", action="store_true", default=d.get("require_user_agent", False))
@@ -73,6 +95,10 @@ def config_from_options(options: Mapping[str, object]) -> EmulatorConfig:
         public_url=text("public_url"),
         state_file=text("state_file"),
         split_error_code=text("split_error_code") or "invalid_split",
+        control_token=text("control_token"),
+        split_settlement_delay_seconds=number("split_settlement_delay", 60.0),
+        card_refund_seconds=number("card_refund_seconds", 60.0),
+        clock_tick_seconds=number("clock_tick_seconds", 1.0),
         reject_unknown_split_wallets=not options.get("allow_unknown_split_wallets"),
         require_user_agent=bool(options.get("require_user_agent")),
         user_agent_error_status=int(number("user_agent_error_status", 400)),
@@ -92,15 +118,30 @@ def config_from_options(options: Mapping[str, object]) -> EmulatorConfig:
     )
     if fees:
         config.fees = parse_fees(fees)
+    opening = to_decimal(str(options.get("opening_balance") or "0"))
+    if opening is None:
+        raise ValueError("--opening-balance must be a number")
+    config.opening_balance = money(opening)
     return config
 
 
-def run(config: EmulatorConfig) -> None:
+def write_control_token(token: str, path: str | None, port: int) -> str:
+    """Write a generated control token to ``path`` (mode 0600); returns the path used."""
+    target = path or os.path.join(tempfile.gettempdir(), f"asaas-emulator-{port}.control-token")
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(token + "\n")
+    os.chmod(target, 0o600)
+    return target
+
+
+def run(config: EmulatorConfig, control_token_file: str | None = None) -> None:
     """Serve until SIGINT/SIGTERM, then shut down cleanly (main thread only)."""
     logging.basicConfig(
         level=logging.DEBUG if config.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    log = logging.getLogger("payments.emulator")
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -108,11 +149,14 @@ def run(config: EmulatorConfig) -> None:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     server = EmulatorServer(config).start()
+    if config.control_token is None:  # generated: say only where it is
+        path = write_control_token(server.control_token, control_token_file, config.port)
+        log.info("control token generated and written to %s", path)
     try:
         while not stop.wait(0.5):
             pass
     finally:
-        logging.getLogger("payments.emulator").info("shutting down")
+        log.info("shutting down")
         server.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -129,5 +173,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = config_from_options(options)
     except ValueError as exc:
         parser.error(str(exc))
-    run(config)
+    token_file = options.get("control_token_file")
+    run(config, str(token_file) if token_file else None)
     return 0

@@ -122,6 +122,32 @@ def parse_date(value: Json) -> dt.date | None:
         return None
 
 
+def parse_datetime(value: Json) -> dt.datetime | None:
+    """``YYYY-MM-DD HH:MM:SS`` / ISO 8601 / a bare date (midnight); naive means Brazil time."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=BRT)
+
+
+def start_of(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=BRT)
+
+
+def business_day_on_or_after(day: dt.date) -> dt.date:
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def next_business_day(day: dt.date) -> dt.date:
+    return business_day_on_or_after(day + dt.timedelta(days=1))
+
+
 def add_years(day: dt.date, years: int) -> dt.date:
     try:
         return day.replace(year=day.year + years)

@@ -9,6 +9,8 @@ from .common import Json, loads, money, to_decimal
 
 DEFAULT_API_KEY = "$aact_hmlg_emulator_root_key"
 SEND_TYPES = ("SEQUENTIALLY", "NON_SEQUENTIALLY")
+BALANCE_ENV = "ASAAS_EMULATOR_OPENING_BALANCE"
+CONTROL_TOKEN_ENV = "ASAAS_EMULATOR_CONTROL_TOKEN"  # noqa: S105 - a variable name
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,9 +67,18 @@ class EmulatorConfig:
     public_url: str | None = None  # base of invoiceUrl etc.; defaults to the server URL
     state_file: str | None = None
     fees: dict[str, FeeRule] = dataclasses.field(default_factory=default_fees)
-    # split validation
+    # split validation: NOT documented by Asaas (code and unknown-wallet rule are guesses)
     split_error_code: str = "invalid_split"
     reject_unknown_split_wallets: bool = True
+    # time-dependent rules (emulator clock; see clock.py and scheduler.py)
+    split_settlement_delay_seconds: float = 60.0  # credit -> split DONE (guess)
+    card_refund_seconds: float = 60.0  # REFUND_REQUESTED -> REFUNDED (guess)
+    card_credit_days: int = 32  # card CONFIRMED -> RECEIVED, rolled to a business day
+    clock_tick_seconds: float = 1.0  # background pass applying due dates and settlements
+    # money the root account starts with (and gets back on reset); Asaas sandbox: 0
+    opening_balance: Decimal = Decimal("0.00")
+    # control API (/_emulator/*): header X-Emulator-Control-Token; random when None
+    control_token: str | None = None
     # requests
     require_user_agent: bool = False
     user_agent_error_status: int = 400

@@ -58,6 +58,8 @@ class Split:
     cancellation_reason: str | None = None
     external_reference: str | None = None
     description: str | None = None
+    credit_date: str | None = None  # the day it settled (DONE)
+    refunded_value: Decimal = Decimal("0.00")  # reversed from the receiver by splitRefunds
 
     @classmethod
     def from_dict(cls, data: JsonObject) -> Split:
@@ -67,6 +69,7 @@ class Split:
                 "fixed_value": _opt_dec(data["fixed_value"]),
                 "percentual_value": _opt_dec(data["percentual_value"]),
                 "total_value": _dec(data["total_value"]),
+                "refunded_value": _dec(data.get("refunded_value", 0)),
             }
         )
 
@@ -145,6 +148,13 @@ class Payment:
     credit_date: str | None = None
     estimated_credit_date: str | None = None
     status_before_cash: str | None = None
+    credit_card: JsonObject | None = None  # masked: creditCardNumber (last 4), brand, token
+    chargeback: JsonObject | None = None
+    status_before_chargeback: str | None = None
+    status_before_refund: str | None = None
+    refund_due_at: str | None = None  # REFUND_REQUESTED: when the card refund completes
+    credited: bool = False  # the net value reached the issuer's balance
+    split_settle_at: str | None = None  # when AWAITING_CREDIT splits become DONE
 
     @property
     def slug(self) -> str:
@@ -152,7 +162,9 @@ class Payment:
 
     @property
     def refunded_total(self) -> Decimal:
-        return sum((refund.value for refund in self.refunds), Decimal("0"))
+        """Refunds requested so far (pending ones included; cancelled ones excluded)."""
+        live = (r.value for r in self.refunds if r.status != "CANCELLED")
+        return sum(live, Decimal("0"))
 
     @classmethod
     def from_dict(cls, data: JsonObject) -> Payment:
@@ -190,10 +202,10 @@ class Payment:
             body["canBePaidAfterDueDate"] = True
         if self.billing_type == "CREDIT_CARD":
             body["confirmedDate"] = self.confirmed_date
-            body["creditCard"] = None
+            body["creditCard"] = dict(self.credit_card) if self.credit_card else None
         elif self.confirmed_date is not None:
             body["confirmedDate"] = self.confirmed_date
-        paid = self.status in ("RECEIVED", "CONFIRMED", "REFUNDED") or bool(self.refunds)
+        paid = self.confirmed_date is not None and self.status != "RECEIVED_IN_CASH"
         has_slip = self.billing_type in ("BOLETO", "UNDEFINED")
         body.update(
             {
@@ -225,6 +237,8 @@ class Payment:
         )
         if self.splits:
             body["split"] = [split.render() for split in self.splits]
+        if self.chargeback is not None:
+            body["chargeback"] = dict(self.chargeback)
         body["escrow"] = None
         receipt = f"{base_url}/comprovantes/estorno/{self.slug}"
         body["refunds"] = [r.render(receipt) for r in self.refunds] if self.refunds else None

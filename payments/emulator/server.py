@@ -13,27 +13,34 @@ string, headers and bodies (API keys, tokens, CPF/CNPJ, names) are never logged.
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import logging
-import re
+import secrets
 import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import control
+from . import api_extra, api_webhooks, control  # noqa: F401 - registers their routes
 from .api import ROUTES, Request, Response
+from .chargebacks import ChargebackService
 from .common import ApiError, JsonObject, dumps, loads, not_found
 from .config import EmulatorConfig
 from .faults import Faults
 from .models import Account, Payment
 from .payments import PaymentService
+from .refunds import RefundService
+from .scheduler import Scheduler
 from .state import Store
 from .webhooks import WebhookDispatcher
 
 logger = logging.getLogger("payments.emulator")
 
-SETTLE = re.compile(r"^/_emulator/payments/([^/]+)/settle$")
+CONTROL_TOKEN_HEADER = "x-emulator-control-token"  # noqa: S105 - a header name
+BAD_CONTROL_TOKEN = ApiError(
+    401, "invalid_control_token", "Envie o cabeçalho X-Emulator-Control-Token correto."
+)
 UNAUTHORIZED = ApiError(401, "invalid_access_token", "A chave de API fornecida é inválida")
 INTERNAL = ApiError(500, "internal_error", "Ocorreu um erro interno. Tente novamente mais tarde.")
 
@@ -52,16 +59,22 @@ class EmulatorApp:
 
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
+        self.control_token = config.control_token or secrets.token_urlsafe(32)
         self.faults = Faults(config)
-        self.dispatcher = WebhookDispatcher(config, self.faults)
         self.store = Store(config, self._on_event)
+        self.dispatcher = WebhookDispatcher(config, self.faults, self.store.clock.now)
+        for record in list(self.store.webhooks.values()):
+            self.dispatcher.upsert(record)
         self.payments = PaymentService(self.store)
+        self.refunds = RefundService(self.payments)
+        self.chargebacks = ChargebackService(self.payments)
+        self.scheduler = Scheduler(self.payments, self.refunds)
         local = f"http://{reachable_host(config.host)}:{config.port}"
         self.base_url = (config.public_url or local).rstrip("/")
         self.stopping = threading.Event()
 
-    def _on_event(self, event: str, payment: Payment) -> None:
-        self.dispatcher.enqueue(event, payment.render(self.base_url))
+    def _on_event(self, event: str, payment: Payment, extra: JsonObject | None) -> None:
+        self.dispatcher.enqueue(event, payment.render(self.base_url), payment.account_id, extra)
 
     def reset(self) -> None:
         self.store.reset()
@@ -83,7 +96,7 @@ class EmulatorApp:
         }
         try:
             if path.startswith("/_emulator/"):
-                return self._control(method, path, query, raw)
+                return self._control(method, path, query, headers, raw)
             if path.startswith("/v3/") or path == "/v3":
                 return self._api(method, path, query, headers, raw)
             raise not_found()
@@ -107,16 +120,20 @@ class EmulatorApp:
             raise ApiError(400, "invalid_object", "O corpo da requisição deve ser um objeto JSON.")
         return body
 
-    def _control(self, method: str, path: str, query: dict[str, str], raw: bytes) -> Response:
-        request = Request(method, path, query, self._body(raw) if method != "GET" else {})
-        handler = control.CONTROL.get((method, path))
-        match = SETTLE.match(path)
-        if handler is None and match and method == "POST":
-            request.params = (match.group(1),)
-            handler = control.settle
-        if handler is None:
-            raise not_found()
-        return handler(self, request)
+    def _control(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], raw: bytes
+    ) -> Response:
+        if path != "/_emulator/health":
+            given = headers.get(CONTROL_TOKEN_HEADER, "").encode()
+            if not hmac.compare_digest(given, self.control_token.encode()):
+                raise BAD_CONTROL_TOKEN
+            self.scheduler.tick()
+        for route_method, pattern, handler in control.CONTROL:
+            match = pattern.match(path)
+            if match and route_method == method:
+                body = self._body(raw) if method != "GET" else {}
+                return handler(self, Request(method, path, query, body, match.groups()))
+        raise not_found()
 
     def _api(
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], raw: bytes
@@ -129,6 +146,7 @@ class EmulatorApp:
         account = self.store.account_by_key(headers.get("access_token", ""))
         if account is None:
             raise UNAUTHORIZED
+        self.scheduler.tick()
         if self.config.require_user_agent and not headers.get("user-agent", "").strip():
             raise ApiError(
                 self.config.user_agent_error_status,
@@ -220,6 +238,12 @@ class EmulatorServer:
         self.app = EmulatorApp(self.config)
         self.httpd.app = self.app
         self._thread: threading.Thread | None = None
+        self._ticker: threading.Thread | None = None
+
+    @property
+    def control_token(self) -> str:
+        """Send it as ``X-Emulator-Control-Token`` to every ``/_emulator/*`` call."""
+        return self.app.control_token
 
     @property
     def url(self) -> str:
@@ -252,8 +276,18 @@ class EmulatorServer:
             target=self.httpd.serve_forever, kwargs={"poll_interval": poll_interval}, daemon=True
         )
         self._thread.start()
+        self._ticker = threading.Thread(target=self._tick_forever, daemon=True)
+        self._ticker.start()
         logger.info("Asaas emulator listening on %s", self.url)
         return self
+
+    def _tick_forever(self) -> None:
+        interval = max(0.01, self.config.clock_tick_seconds)
+        while not self.app.stopping.wait(interval):
+            try:
+                self.app.scheduler.tick()
+            except Exception:
+                logger.exception("scheduler tick failed")
 
     def stop(self) -> None:
         self.app.stopping.set()
@@ -261,6 +295,8 @@ class EmulatorServer:
             self.httpd.shutdown()
             self._thread.join(5)
         self.httpd.server_close()
+        if self._ticker is not None:
+            self._ticker.join(5)
         self.app.dispatcher.stop()
 
     def __enter__(self) -> EmulatorServer:

@@ -8,13 +8,16 @@ every change and loaded at start. Payment operations live in ``payments.py``.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import TypeVar
 
+from .clock import Clock
 from .common import (
     ApiError,
     Json,
@@ -25,13 +28,13 @@ from .common import (
     not_found,
     random_alnum,
     random_digits,
-    today,
+    to_decimal,
 )
 from .config import EmulatorConfig
 from .documents import is_valid_cpf_cnpj, is_valid_mobile_phone, only_digits, person_type
 from .models import Account, Customer, Payment
 
-EventListener = Callable[[str, Payment], None]
+EventListener = Callable[[str, Payment, JsonObject | None], None]
 T = TypeVar("T")
 
 CUSTOMER_FIELDS = (
@@ -46,6 +49,9 @@ ACCOUNT_REQUIRED = (
 )  # fmt: skip
 ACCOUNT_OPTIONAL = ("loginEmail", "birthDate", "companyType", "phone", "site", "complement")
 INVALID_DOCUMENT = ApiError(400, "invalid_object", "O CPF/CNPJ informado é inválido.")
+INVALID_POSTAL_CODE = ApiError(
+    400, "invalid_postalCode", "O CEP informado é inválido. Informe um CEP válido."
+)
 
 
 def paginate(items: list[T], query: dict[str, str]) -> tuple[list[T], int, int, bool]:
@@ -82,7 +88,11 @@ class Store:
         self.accounts: dict[str, Account] = {}
         self.customers: dict[str, Customer] = {}
         self.payments: dict[str, Payment] = {}
+        self.balances: dict[str, Decimal] = {}  # account id -> available balance
+        self.card_tokens: dict[str, JsonObject] = {}  # token -> {customer, number, brand}
+        self.webhooks: dict[str, JsonObject] = {}  # webhook configuration id -> record
         self.counters: dict[str, int] = {}
+        self.clock = Clock()
         self.root_wallet_id = config.root_wallet_id or str(uuid.uuid4())
         with self.lock:
             if not (config.state_file and self._load(config.state_file)):
@@ -96,17 +106,23 @@ class Store:
             self.accounts.clear()
             self.customers.clear()
             self.payments.clear()
+            self.balances.clear()
+            self.card_tokens.clear()
+            self.webhooks.clear()
+            self.clock.reset()
             self.counters = {"customer": 8_000_000, "payment": 0, "invoice": 15_000_000}
             root = Account(
                 id=str(uuid.uuid4()),
                 api_key=self.config.api_key,
                 wallet_id=self.root_wallet_id,
                 parent_id=None,
-                date_created=today().isoformat(),
+                date_created=self.today(),
                 data={"name": self.config.root_account_name, "personType": "JURIDICA"},
                 account_number={"agency": "0001", "account": random_digits(6), "accountDigit": "0"},
             )
             self.accounts[root.id] = root
+            if self.config.opening_balance:
+                self.balances[root.id] = self.config.opening_balance
             self.save()
 
     def next_number(self, name: str) -> int:
@@ -114,9 +130,32 @@ class Store:
             self.counters[name] += 1
             return self.counters[name]
 
-    def emit(self, event: str, payment: Payment) -> None:
+    def today(self) -> str:
+        return self.clock.today().isoformat()
+
+    def emit(self, event: str, payment: Payment, extra: JsonObject | None = None) -> None:
+        """Hand an event to the dispatcher (``extra`` = top-level keys, e.g. additionalInfo)."""
         if self.listener is not None:
-            self.listener(event, payment)
+            self.listener(event, payment, extra)
+
+    # --- balances ------------------------------------------------------------------------------
+
+    def balance(self, account_id: str) -> Decimal:
+        with self.lock:
+            return self.balances.get(account_id, Decimal("0.00"))
+
+    def credit(self, account_id: str, amount: Decimal) -> None:
+        """Add (or, negative, take) money; a balance may go below zero only through debts
+        Asaas imposes (chargebacks, split reversals)."""
+        with self.lock:
+            self.balances[account_id] = self.balance(account_id) + amount
+
+    def account_by_wallet(self, wallet_id: str) -> Account | None:
+        with self.lock:
+            for account in self.accounts.values():
+                if account.wallet_id == wallet_id:
+                    return account
+            return None
 
     def save(self) -> None:
         path = self.config.state_file
@@ -129,6 +168,10 @@ class Store:
                 "accounts": [_as_json(a) for a in self.accounts.values()],
                 "customers": [_as_json(c) for c in self.customers.values()],
                 "payments": [_as_json(p) for p in self.payments.values()],
+                "balances": dict(self.balances.items()),
+                "card_tokens": dict(self.card_tokens.items()),
+                "webhooks": dict(self.webhooks.items()),
+                "clock_offset_seconds": self.clock.offset.total_seconds(),
             }
             directory = os.path.dirname(os.path.abspath(path))
             fd, tmp = tempfile.mkstemp(dir=directory, prefix=".emulator-state-")
@@ -151,6 +194,19 @@ class Store:
         self.accounts = {a.id: a for a in _records(data, "accounts", Account.from_dict)}
         self.customers = {c.id: c for c in _records(data, "customers", Customer.from_dict)}
         self.payments = {p.id: p for p in _records(data, "payments", Payment.from_dict)}
+        balances = data.get("balances")
+        if isinstance(balances, dict):
+            for key, raw in balances.items():
+                amount = to_decimal(raw)
+                if amount is not None:
+                    self.balances[key] = amount
+        for name in ("card_tokens", "webhooks"):
+            stored = data.get(name)
+            if isinstance(stored, dict):
+                getattr(self, name).update({k: v for k, v in stored.items() if isinstance(v, dict)})
+        offset = to_decimal(data.get("clock_offset_seconds"))
+        if offset:
+            self.clock.advance(dt.timedelta(seconds=float(offset)))
         for account in self.accounts.values():  # the configured key always opens the root
             if account.parent_id is None:
                 account.api_key = self.config.api_key
@@ -179,6 +235,9 @@ class Store:
             raise INVALID_DOCUMENT
         if not is_valid_mobile_phone(str(body["mobilePhone"])):
             raise invalid("mobilePhone", "O celular informado é inválido.")
+        postal = only_digits(str(body["postalCode"]))
+        if len(postal) != 8 or postal == postal[0] * 8:
+            raise INVALID_POSTAL_CODE
         data: JsonObject = {k: body[k] for k in ACCOUNT_REQUIRED + ACCOUNT_OPTIONAL if k in body}
         data["cpfCnpj"] = only_digits(document)
         data["personType"] = person_type(document)
@@ -188,7 +247,7 @@ class Store:
                 api_key=f"$aact_hmlg_{random_alnum(48)}",
                 wallet_id=str(uuid.uuid4()),
                 parent_id=parent.id,
-                date_created=today().isoformat(),
+                date_created=self.today(),
                 data=data,
                 account_number={"agency": "0001", "account": random_digits(6), "accountDigit": "0"},
             )
@@ -246,7 +305,7 @@ class Store:
             customer = Customer(
                 id=f"cus_{self.next_number('customer'):012d}",
                 account_id=account.id,
-                date_created=today().isoformat(),
+                date_created=self.today(),
                 fields=fields,
             )
             self.customers[customer.id] = customer

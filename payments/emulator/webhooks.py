@@ -1,37 +1,40 @@
-"""Webhook dispatcher: a background thread POSTing queued events like Asaas does.
+"""Webhook dispatcher: one queue per webhook configuration, POSTing events like Asaas does.
 
 * Body ``{"id": "evt_<32 hex>&<n>", "event": ..., "dateCreated": "YYYY-MM-DD HH:MM:SS",
-  "payment": {...}}``; the id stays identical on every redelivery.
-* Header ``asaas-access-token`` only when a token is configured; 10 s timeout; redirects are
-  not followed; only HTTP 200 counts as delivered.
+  "payment": {...}}`` plus ``additionalInfo`` for split events; the id stays identical on
+  every redelivery (and is the same in every queue that receives the event).
+* Header ``asaas-access-token`` only when a token is configured; only HTTP 200 counts as
+  delivered; redirects are not followed.
+* Queues: ``default`` (the CLI/``/_emulator/config`` settings; receives every account's
+  events, records them as NOT_SENT when it has no URL) and one per ``/v3/webhooks``
+  configuration (its account's events, filtered by ``events``, only while ``enabled``).
 * After a failure the event waits ``PENALTY_SECONDS[failures - 1] * retry_scale``; after
-  ``max_failures`` (15) consecutive failures the queue pauses (``interrupted``) until
-  ``resume()``.
+  ``max_failures`` (15) consecutive failures that queue alone pauses (``interrupted``).
 * SEQUENTIALLY: head-of-line, strict order. NON_SEQUENTIALLY: up to ``webhook_parallelism``
   deliveries in flight, no ordering guarantee.
 * Faults: ``duplicate_webhooks`` sends each event a second time after its first 200;
   ``reorder_webhooks`` picks the newest queued event first.
-* With no URL configured events are only recorded (status ``NOT_SENT``).
 """
 
 from __future__ import annotations
 
-import dataclasses
+import datetime as dt
 import logging
 import secrets
 import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 
-from .common import Json, JsonObject, dumps, fmt_datetime, now
+from .common import Json, JsonObject, dumps, fmt_datetime
 from .config import SEND_TYPES, EmulatorConfig
 from .faults import Faults
+from .webhook_queue import Attempt, WebhookEvent, WebhookQueue
 
 logger = logging.getLogger("payments.emulator.webhooks")
 
-# Asaas's queue penalty: delay before the next try after the n-th consecutive failure.
-PENALTY_SECONDS = (0, 30, 60, 210, 300, 900, 1500, 3600, 3600, 3600, 3600, 3600, 7200, 7200, 10800)
+DEFAULT_QUEUE = "default"
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -42,63 +45,22 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
 
 
-@dataclasses.dataclass
-class Attempt:
-    at: str
-    status_code: int | None
-    error: str | None
-    duration_ms: int
-
-
-@dataclasses.dataclass
-class WebhookEvent:
-    id: str
-    event: str
-    date_created: str
-    payload: JsonObject
-    status: str = "PENDING"  # PENDING | DELIVERED | NOT_SENT
-    attempts: list[Attempt] = dataclasses.field(default_factory=list)
-    failures: int = 0
-    deliveries: int = 0
-    next_at: float = 0.0
-    in_flight: bool = False
-    duplicated: bool = False
-
-    def render(self) -> JsonObject:
-        payment = self.payload.get("payment")
-        return {
-            "id": self.id,
-            "event": self.event,
-            "dateCreated": self.date_created,
-            "paymentId": payment.get("id") if isinstance(payment, dict) else None,
-            "status": self.status,
-            "deliveries": self.deliveries,
-            "attempts": [
-                {
-                    "at": a.at,
-                    "statusCode": a.status_code,
-                    "error": a.error,
-                    "durationMs": a.duration_ms,
-                }
-                for a in self.attempts
-            ],
-            "payload": self.payload,
-        }
-
-
 class WebhookDispatcher:
-    def __init__(self, config: EmulatorConfig, faults: Faults) -> None:
+    def __init__(
+        self, config: EmulatorConfig, faults: Faults, now: Callable[[], dt.datetime]
+    ) -> None:
         self.config = config
         self.faults = faults
+        self._now = now
         self._cond = threading.Condition()
         self._events: list[WebhookEvent] = []
-        self._queue: list[WebhookEvent] = []
-        self._in_flight = 0
         self._sequence = 100_000_000 + secrets.randbelow(800_000_000)
         self._stopping = False
         self._thread: threading.Thread | None = None
-        self.interrupted = False
-        self.consecutive_failures = 0
+        self.default = WebhookQueue(DEFAULT_QUEUE, None, config.webhook_url)
+        self.default.token = config.webhook_token
+        self.default.send_type = config.webhook_send_type
+        self.queues: dict[str, WebhookQueue] = {DEFAULT_QUEUE: self.default}
 
     # --- control -----------------------------------------------------------------------------
 
@@ -116,75 +78,117 @@ class WebhookDispatcher:
             self._thread.join(timeout)
 
     def configure(self, changes: JsonObject) -> None:
-        """Change webhook_url, webhook_token, webhook_send_type and/or webhook_retry_scale."""
+        """Change the default queue: webhook_url, _token, _send_type and/or _retry_scale."""
         with self._cond:
             if "webhook_send_type" in changes:
                 send_type = str(changes["webhook_send_type"])
                 if send_type not in SEND_TYPES:
                     raise ValueError(f"webhook_send_type must be one of {SEND_TYPES}")
-                self.config.webhook_send_type = send_type
+                self.config.webhook_send_type = self.default.send_type = send_type
             if "webhook_url" in changes:
                 url = str(changes["webhook_url"] or "") or None
                 if url and not url.startswith(("http://", "https://")):
                     raise ValueError("webhook_url must be an http(s) URL")
-                self.config.webhook_url = url
+                self.config.webhook_url = self.default.url = url
             if "webhook_token" in changes:
-                self.config.webhook_token = str(changes["webhook_token"] or "") or None
+                token = str(changes["webhook_token"] or "") or None
+                self.config.webhook_token = self.default.token = token
             if "webhook_retry_scale" in changes:
                 self.config.webhook_retry_scale = float(str(changes["webhook_retry_scale"]))
             self._cond.notify_all()
 
-    def pause(self) -> None:
+    def upsert(self, record: JsonObject) -> None:
+        """Create or update the queue of a ``/v3/webhooks`` configuration record."""
         with self._cond:
-            self.interrupted = True
+            queue_id = str(record["id"])
+            queue = self.queues.get(queue_id)
+            if queue is None:
+                queue = WebhookQueue(queue_id, str(record["accountId"]), None)
+                self.queues[queue_id] = queue
+            queue.url = str(record["url"])
+            token = record.get("authToken")
+            queue.token = str(token) if token else None
+            queue.send_type = str(record["sendType"])
+            queue.enabled = record.get("enabled") is not False
+            events = record.get("events")
+            queue.events = frozenset(str(e) for e in events) if isinstance(events, list) else None
+            if record.get("interrupted") is True:
+                queue.interrupted = True
+            elif queue.interrupted:
+                queue.resume()
             self._cond.notify_all()
 
-    def resume(self) -> None:
-        """Un-pause the queue; the backlog is sent again right away, in stored order."""
+    def remove(self, queue_id: str) -> None:
         with self._cond:
-            self.interrupted = False
-            self.consecutive_failures = 0
-            for event in self._queue:
-                event.failures, event.next_at = 0, 0.0
+            self.queues.pop(queue_id, None)
             self._cond.notify_all()
+
+    def state_of(self, queue_id: str) -> tuple[bool, int]:
+        """(interrupted, penalizedRequestsCount) of a configuration's queue."""
+        with self._cond:
+            queue = self.queues.get(queue_id)
+            return (queue.interrupted, queue.penalized()) if queue else (False, 0)
+
+    def remove_backoff(self, queue_id: str) -> None:
+        with self._cond:
+            queue = self.queues.get(queue_id)
+            if queue is not None:
+                queue.remove_backoff()
+            self._cond.notify_all()
+
+    def pause(self, queue_id: str = DEFAULT_QUEUE) -> None:
+        with self._cond:
+            queue = self.queues.get(queue_id)
+            if queue is not None:
+                queue.interrupted = True
+            self._cond.notify_all()
+
+    def resume(self, queue_id: str = DEFAULT_QUEUE) -> None:
+        """Un-pause a queue; its backlog is sent again right away, in stored order."""
+        with self._cond:
+            queue = self.queues.get(queue_id)
+            if queue is not None:
+                queue.resume()
+            self._cond.notify_all()
+
+    @property
+    def interrupted(self) -> bool:
+        return self.default.interrupted
 
     def reset(self) -> None:
         with self._cond:
             self._events.clear()
-            self._queue.clear()
-            self.interrupted = False
-            self.consecutive_failures = 0
+            for queue_id in [q for q in self.queues if q != DEFAULT_QUEUE]:
+                del self.queues[queue_id]
+            self.default.clear()
             self._cond.notify_all()
 
-    def enqueue(self, event: str, payment: JsonObject) -> WebhookEvent:
+    def enqueue(
+        self, event: str, payment: JsonObject, account_id: str, extra: JsonObject | None = None
+    ) -> None:
         with self._cond:
             self._sequence += 1
-            record = WebhookEvent(
-                id=f"evt_{secrets.token_hex(16)}&{self._sequence}",
-                event=event,
-                date_created=fmt_datetime(now()),
-                payload={},
-            )
-            record.payload = {
-                "id": record.id,
-                "event": event,
-                "dateCreated": record.date_created,
-                "payment": payment,
-            }
-            self._events.append(record)
-            if self.config.webhook_url:
-                self._queue.append(record)
-            else:
-                record.status = "NOT_SENT"
+            event_id = f"evt_{secrets.token_hex(16)}&{self._sequence}"
+            created = fmt_datetime(self._now())
+            payload: JsonObject = {"id": event_id, "event": event, "dateCreated": created}
+            payload["payment"] = payment
+            payload.update(extra or {})
+            for queue in self.queues.values():
+                if not queue.accepts(event, account_id):
+                    continue
+                record = WebhookEvent(event_id, event, created, payload, queue.id)
+                self._events.append(record)
+                if queue.url:
+                    queue.items.append(record)
+                else:
+                    record.status = "NOT_SENT"
             self._cond.notify_all()
-            return record
 
     def _idle(self) -> bool:
-        blocked = self.interrupted or not self.config.webhook_url
-        return self._in_flight == 0 and (not self._queue or blocked)
+        return all(queue.idle() for queue in self.queues.values())
 
     def wait_idle(self, timeout: float) -> bool:
-        """Block until nothing is queued or in flight (or the queue is paused)."""
+        """Block until nothing is queued or in flight (or every busy queue is paused)."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while not self._idle():
@@ -197,15 +201,17 @@ class WebhookDispatcher:
     def snapshot(self) -> JsonObject:
         with self._cond:
             events: list[Json] = [event.render() for event in self._events]
+            queues: list[Json] = [queue.render() for queue in self.queues.values()]
             return {
-                "url": self.config.webhook_url,
-                "hasAuthToken": bool(self.config.webhook_token),
-                "sendType": self.config.webhook_send_type,
-                "interrupted": self.interrupted,
-                "consecutiveFailures": self.consecutive_failures,
-                "pending": len(self._queue),
-                "inFlight": self._in_flight,
+                "url": self.default.url,
+                "hasAuthToken": bool(self.default.token),
+                "sendType": self.default.send_type,
+                "interrupted": self.default.interrupted,
+                "consecutiveFailures": self.default.consecutive_failures,
+                "pending": sum(len(q.items) for q in self.queues.values()),
+                "inFlight": sum(q.in_flight for q in self.queues.values()),
                 "idle": self._idle(),
+                "queues": queues,
                 "events": events,
             }
 
@@ -213,23 +219,16 @@ class WebhookDispatcher:
 
     def _due(self) -> tuple[list[WebhookEvent], float | None]:
         """Events to send now and, if none, how long to sleep (None = until notified)."""
-        if self.interrupted or not self.config.webhook_url or not self._queue:
-            return [], None
         moment = time.monotonic()
-        ordered = list(reversed(self._queue)) if self.faults.reorder_webhooks else self._queue
-        if self.config.webhook_send_type == "SEQUENTIALLY":
-            if self._in_flight:
-                return [], None
-            candidates = ordered[:1]
-            capacity = 1
-        else:
-            candidates = [e for e in ordered if not e.in_flight]
-            capacity = max(1, self.config.webhook_parallelism) - self._in_flight
-        due = [e for e in candidates if e.next_at <= moment][: max(0, capacity)]
-        if due:
-            return due, None
-        waits = [e.next_at - moment for e in candidates]
-        return [], (min(waits) if waits and capacity > 0 else None)
+        batch: list[WebhookEvent] = []
+        waits: list[float] = []
+        for queue in self.queues.values():
+            parallelism = max(1, self.config.webhook_parallelism)
+            due, wait = queue.due(moment, self.faults.reorder_webhooks, parallelism)
+            batch += due
+            if wait is not None:
+                waits.append(wait)
+        return batch, (min(waits) if waits and not batch else None)
 
     def _run(self) -> None:
         while True:
@@ -241,32 +240,29 @@ class WebhookDispatcher:
                     if batch:
                         break
                     self._cond.wait(min(wait, 1.0) if wait is not None else 1.0)
+                jobs = []
                 for event in batch:
+                    queue = self.queues[event.queue_id]
                     event.in_flight = True
-                    self._in_flight += 1
-                sequential = self.config.webhook_send_type == "SEQUENTIALLY"
-            for event in batch:
-                if sequential:
-                    self._deliver(event)
-                else:
-                    threading.Thread(target=self._deliver, args=(event,), daemon=True).start()
+                    queue.in_flight += 1
+                    jobs.append((event, queue.url or "", queue.token))
+            for event, url, token in jobs:
+                threading.Thread(
+                    target=self._deliver, args=(event, url, token), daemon=True
+                ).start()
 
-    def _deliver(self, event: WebhookEvent) -> None:
-        with self._cond:
-            url = self.config.webhook_url or ""
-            token = self.config.webhook_token
-            timeout = self.config.webhook_timeout
+    def _deliver(self, event: WebhookEvent, url: str, token: str | None) -> None:
         headers = {"Content-Type": "application/json", "User-Agent": "Asaas-Emulator/1.0"}
         if token:
             headers["asaas-access-token"] = token
-        request = urllib.request.Request(  # noqa: S310 - http(s) only, checked in configure()
+        request = urllib.request.Request(  # noqa: S310 - http(s) only, checked on configure
             url, data=dumps(event.payload).encode("utf-8"), headers=headers, method="POST"
         )
         started = time.monotonic()
         status: int | None = None
         error: str | None = None
         try:
-            with _OPENER.open(request, timeout=timeout) as response:
+            with _OPENER.open(request, timeout=self.config.webhook_timeout) as response:
                 status = response.status
                 response.read()
         except urllib.error.HTTPError as exc:
@@ -277,30 +273,10 @@ class WebhookDispatcher:
         elapsed = int((time.monotonic() - started) * 1000)
         logger.info("webhook %s %s -> %s", event.event, event.id, status or error)
         with self._cond:
-            self._record(event, Attempt(fmt_datetime(now()), status, error, elapsed))
+            attempt = Attempt(fmt_datetime(self._now()), status, error, elapsed)
+            queue = self.queues.get(event.queue_id)
+            event.attempts.append(attempt)
+            event.in_flight = False
+            if queue is not None:
+                queue.record(event, attempt, self.config, self.faults.duplicate_webhooks)
             self._cond.notify_all()
-
-    def _record(self, event: WebhookEvent, attempt: Attempt) -> None:
-        event.attempts.append(attempt)
-        event.in_flight = False
-        self._in_flight -= 1
-        if event not in self._queue:  # reset() while in flight
-            return
-        if attempt.status_code == 200:
-            event.deliveries += 1
-            event.failures = 0
-            self.consecutive_failures = 0
-            if self.faults.duplicate_webhooks and not event.duplicated:
-                event.duplicated = True
-                event.next_at = 0.0
-                return
-            event.status = "DELIVERED"
-            self._queue.remove(event)
-            return
-        event.failures += 1
-        self.consecutive_failures += 1
-        if self.consecutive_failures >= self.config.webhook_max_failures:
-            self.interrupted = True
-            logger.warning("webhook queue interrupted after %d failures", self.consecutive_failures)
-        penalty = PENALTY_SECONDS[min(event.failures, len(PENALTY_SECONDS)) - 1]
-        event.next_at = time.monotonic() + penalty * self.config.webhook_retry_scale

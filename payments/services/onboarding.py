@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,8 +41,12 @@ def professional_onboard(
     Returns a retryable error for the task to retry on; everything else is recorded on the
     professional (``integration_status`` and ``integration_error``).
     """
+    lease = timedelta(seconds=settings.PAYMENT_SUBMIT_LEASE_SECONDS)
     with transaction.atomic():
-        professional = Professional.objects.select_for_update().filter(pk=professional_id).first()
+        # Short transaction: decide and claim. No lock is held across the call to Asaas.
+        professional = (
+            Professional.objects.select_for_update(no_key=True).filter(pk=professional_id).first()
+        )
         if professional is None or professional.integration_status == IntegrationStatus.ACTIVE:
             return None
         if professional.integration_status == IntegrationStatus.SUSPENDED:
@@ -63,34 +69,45 @@ def professional_onboard(
             ) % {"fields": ", ".join(missing)}
             professional.save(update_fields=["integration_error", "updated_at"])
             return None
-        client = asaas or AsaasService.from_settings()
-        try:
-            account = client.account_create(
-                name=professional.preferred_name,
-                email=str(professional.email),
-                cpf_cnpj=professional.cpf_cnpj,
-                mobile_phone=professional.phone,
-                income_value=professional.income_value or 0,
-                address=professional.address,
-                address_number=professional.address_number,
-                province=professional.province,
-                postal_code=professional.postal_code,
-            )
-        except AsaasError as error:
-            professional.integration_status = IntegrationStatus.ERROR
-            professional.integration_error = str(error)[:2000]
-            professional.asaas_updated_at = now
-            professional.save()
-            logger.warning(
-                "onboarding failed professional=%s retryable=%s", professional.pk, error.retryable
-            )
-            return error if error.retryable else None
+        claimed = professional.asaas_onboarding_claimed_at
+        if claimed is not None and claimed > now - lease:
+            return None  # another worker is creating the subaccount right now
+        Professional.objects.filter(pk=professional_id).update(asaas_onboarding_claimed_at=now)
+    client = asaas or AsaasService.from_settings(max_retries=0)
+    try:
+        account = client.account_create(
+            name=professional.preferred_name,
+            email=str(professional.email),
+            cpf_cnpj=professional.cpf_cnpj,
+            mobile_phone=professional.phone,
+            income_value=professional.income_value or 0,
+            address=professional.address,
+            address_number=professional.address_number,
+            province=professional.province,
+            postal_code=professional.postal_code,
+        )
+    except AsaasError as error:
+        with transaction.atomic():
+            locked = Professional.objects.select_for_update(no_key=True).get(pk=professional_id)
+            locked.integration_status = IntegrationStatus.ERROR
+            locked.integration_error = str(error)[:2000]
+            locked.asaas_updated_at = now
+            locked.asaas_onboarding_claimed_at = None
+            locked.save()
+        logger.warning(
+            "onboarding failed professional=%s retryable=%s", professional_id, error.retryable
+        )
+        return error if error.retryable else None
+    with transaction.atomic():
+        # Re-read the locked row: an edit may have landed while Asaas answered.
+        locked = Professional.objects.select_for_update(no_key=True).get(pk=professional_id)
         # The subaccount's API key is not kept: the platform account issues every charge.
-        professional.asaas_account_id = account.id
-        professional.asaas_wallet_id = account.wallet_id or ""
-        professional.integration_status = IntegrationStatus.ACTIVE
-        professional.integration_error = ""
-        professional.asaas_created_at = professional.asaas_created_at or now
-        professional.asaas_updated_at = now
-        professional.save()
-        return None
+        locked.asaas_account_id = account.id
+        locked.asaas_wallet_id = account.wallet_id or ""
+        locked.integration_status = IntegrationStatus.ACTIVE
+        locked.integration_error = ""
+        locked.asaas_created_at = locked.asaas_created_at or now
+        locked.asaas_updated_at = now
+        locked.asaas_onboarding_claimed_at = None
+        locked.save()
+    return None

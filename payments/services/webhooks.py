@@ -1,10 +1,23 @@
-"""Asaas webhooks: store first (deduplicated by event id), then apply the transition table."""
+"""Asaas webhooks: store first (deduplicated by event id), then converge the charge.
+
+Processing an event:
+
+1. *bind* it to a charge by Asaas payment id. ``externalReference`` only serves to adopt a
+   charge we created and have not linked yet, and only when it is exactly
+   ``appointment-<ASCII digits>`` and Asaas's customer and value are ours. A mismatch is
+   REJECTED (stored, logged without personal data, counted, nothing changes);
+2. if the event is a legal next step, newer than what we hold, apply it (``charge_transition``);
+3. otherwise (out of order, duplicate with other data, a step that can go backwards) re-read
+   the payment and its refunds from Asaas — outside any transaction — and apply Asaas's current
+   state (``SYNCED``). The event is PROCESSED either way: nothing is ignored forever.
+"""
 
 from __future__ import annotations
 
 import hmac
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -16,14 +29,33 @@ from django.utils.translation import gettext as _
 
 from appointments.models import Appointment
 from core.exceptions import BusinessRuleError
-from payments.models import TransactionType, WebhookEvent, WebhookOutcome
-from payments.services.asaas_service import scrub_payload
-from payments.services.charges import appointment_id_from_reference
-from payments.services.state import appointment_transition_apply
+from payments.models import Charge, TransactionType, WebhookEvent, WebhookOutcome
+from payments.services import transitions as t
+from payments.services.asaas_service import (
+    AsaasError,
+    AsaasNotFoundError,
+    AsaasPayment,
+    AsaasService,
+    scrub_payload,
+)
+from payments.services.charges import (
+    APPOINTMENT_REFERENCE_PREFIX,
+    appointment_id_from_reference,
+    asaas_client,
+    asaas_payment_snapshot,
+)
+from payments.services.state import (
+    ALREADY_APPLIED,
+    APPLY,
+    charge_event_verdict,
+    charge_lock,
+    charge_transition,
+)
 
 logger = logging.getLogger("payments.webhooks")
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL SQLSTATE for NOWAIT on a locked row
 DEFERRED = "DEFERRED"
+_REREAD = "REREAD"
 
 
 def webhook_token_is_valid(received: str | None) -> bool:
@@ -60,76 +92,186 @@ def webhook_event_store(*, payload: Any) -> tuple[WebhookEvent, bool]:
 
 
 class AppointmentBusy(Exception):
-    """The appointment row is locked (its charge is being created right now)."""
+    """The appointment row is locked by another writer (the request does not wait)."""
 
 
-def _appointment_for(payment: Mapping[str, Any], *, wait: bool) -> Appointment | None:
-    # Inside the webhook request we must not wait behind a worker talking to Asaas (the
-    # delivery would exceed Asaas's 10 s); the event is then finished by a task instead.
-    queryset = Appointment.objects.select_for_update(of=("self",), nowait=not wait)
-    appointment_id = appointment_id_from_reference(str(payment.get("externalReference") or ""))
-    if appointment_id is not None:
-        found = _first_locked(queryset.filter(pk=appointment_id))
-        if found is not None:
-            return found
-    payment_id = payment.get("id")
-    if payment_id:
-        return _first_locked(queryset.filter(asaas_payment_id=str(payment_id)))
-    return None
+@dataclass(frozen=True)
+class _Binding:
+    appointment_id: int | None
+    outcome: str | None = None  # IGNORED / REJECTED when there is nothing to apply
+    reason: str = ""
 
 
-def _first_locked(queryset: Any) -> Appointment | None:
+def _bind(payment: AsaasPayment) -> _Binding:
+    if payment.id:
+        linked = Charge.objects.filter(asaas_payment_id=payment.id).values_list(
+            "appointment_id", flat=True
+        )
+        for appointment_id in linked:
+            return _Binding(appointment_id)
+        legacy = Appointment.objects.filter(asaas_payment_id=payment.id).values_list(
+            "pk", flat=True
+        )
+        for appointment_id in legacy:
+            return _Binding(appointment_id)
+    reference = payment.external_reference or ""
+    referenced = appointment_id_from_reference(reference)
+    if referenced is not None:
+        return _Binding(referenced)
+    if reference.startswith(APPOINTMENT_REFERENCE_PREFIX):
+        return _Binding(None, WebhookOutcome.REJECTED, "malformed_reference")
+    return _Binding(None, WebhookOutcome.IGNORED, "unknown_payment")
+
+
+def _adoption_problem(appointment: Appointment, charge: Charge, payment: AsaasPayment) -> str:
+    """Why an event may not adopt this (unlinked) charge; empty when it may."""
+    if charge.asaas_payment_id:
+        return "" if charge.asaas_payment_id == payment.id else "other_payment"
+    if charge.status not in t.NOT_LINKED:
+        return "charge_closed"
+    patient = appointment.patient
+    if (
+        patient is None
+        or not patient.asaas_customer_id
+        or payment.customer != patient.asaas_customer_id
+    ):
+        return "customer_mismatch"
+    expected = charge.value if charge.value is not None else appointment.total_amount
+    if payment.value is None or payment.value != expected:
+        return "value_mismatch"
+    return ""
+
+
+def _lock(appointment_id: int, *, wait: bool) -> tuple[Appointment, Charge] | None:
+    # Inside the webhook request we must not wait behind another writer: the event is then
+    # finished by a task instead.
+    if wait:
+        return charge_lock(appointment_id=appointment_id)
     try:
-        return queryset.first()  # type: ignore[no-any-return]
+        with transaction.atomic():
+            Appointment.objects.select_for_update(nowait=True, no_key=True).filter(
+                pk=appointment_id
+            ).exists()
     except OperationalError as error:
         if getattr(error.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
             raise AppointmentBusy from error
         raise
+    return charge_lock(appointment_id=appointment_id)
 
 
-def webhook_event_process(*, event_id: int, wait: bool = True) -> str:
-    """Apply a stored event once. Returns its outcome; failures are stored as FAILED.
+def _finish(event: WebhookEvent, outcome: str, error: str = "") -> str:
+    event.outcome = outcome
+    event.error = error
+    event.processed_at = timezone.now()
+    event.save()
+    if outcome == WebhookOutcome.REJECTED:
+        logger.warning("webhook rejected event=%s reason=%s", event.pk, error)
+    return outcome
 
-    With ``wait=False`` (the webhook request) a locked appointment is not waited for: the
-    event stays RECEIVED and ``DEFERRED`` is returned, for a task to finish it.
+
+def _first_pass(event: WebhookEvent, *, wait: bool) -> str:
+    """Under the locks: bind, then apply the event or decide to re-read. Returns an outcome
+    or ``_REREAD``."""
+    raw = event.payload.get("payment")
+    if not event.event_type.startswith("PAYMENT_") or not isinstance(raw, Mapping):
+        return _finish(event, WebhookOutcome.IGNORED, _("Evento não relacionado a cobranças."))
+    payment = AsaasPayment.from_api(raw)
+    binding = _bind(payment)
+    if binding.appointment_id is None:
+        assert binding.outcome is not None
+        return _finish(event, binding.outcome, binding.reason)
+    locked = _lock(binding.appointment_id, wait=wait)
+    if locked is None:
+        return _finish(event, WebhookOutcome.REJECTED, "no_charge")
+    appointment, charge = locked
+    problem = _adoption_problem(appointment, charge, payment)
+    if problem:
+        return _finish(event, WebhookOutcome.REJECTED, problem)
+    event.charge = charge
+    if event.event_type in t.INFORMATIONAL_EVENTS:
+        return _finish(event, WebhookOutcome.PROCESSED)
+    verdict = charge_event_verdict(charge=charge, event=event.event_type, payment=payment)
+    if verdict == ALREADY_APPLIED:
+        return _finish(event, WebhookOutcome.PROCESSED, _("Já aplicado."))
+    if verdict == APPLY:
+        charge_transition(
+            appointment=appointment,
+            charge=charge,
+            trigger=event.event_type,
+            payment=payment,
+            webhook_event=event,
+            ledger_type=TransactionType.WEBHOOK,
+        )
+        return _finish(event, WebhookOutcome.PROCESSED)
+    event.save(update_fields=["attempts", "charge"])
+    return _REREAD
+
+
+def _converge(event_id: int, asaas: AsaasService) -> str:
+    """Re-read the payment from Asaas (no transaction held) and apply its current state."""
+    event = WebhookEvent.objects.get(pk=event_id)
+    try:
+        snapshot = asaas_payment_snapshot(asaas=asaas, payment_id=event.asaas_payment_id)
+    except AsaasNotFoundError:
+        # Asaas does not know this payment: a forged or foreign event.
+        with transaction.atomic():
+            event = WebhookEvent.objects.select_for_update().get(pk=event_id)
+            return _finish(event, WebhookOutcome.REJECTED, "unknown_at_asaas")
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().get(pk=event_id)
+        if event.outcome in {WebhookOutcome.PROCESSED, WebhookOutcome.REJECTED}:
+            return event.outcome
+        locked = charge_lock(appointment_id=event.charge.appointment_id) if event.charge else None
+        if locked is None:
+            return _finish(event, WebhookOutcome.REJECTED, "no_charge")
+        appointment, charge = locked
+        if _adoption_problem(appointment, charge, snapshot):
+            return _finish(event, WebhookOutcome.REJECTED, "other_payment")
+        charge_transition(
+            appointment=appointment,
+            charge=charge,
+            trigger=t.SYNCED,
+            payment=snapshot,
+            refunds_known=True,
+            webhook_event=event,
+            ledger_type=TransactionType.WEBHOOK,
+        )
+        return _finish(event, WebhookOutcome.PROCESSED, _("Convergido ao estado atual do Asaas."))
+
+
+def webhook_event_process(
+    *, event_id: int, wait: bool = True, asaas: AsaasService | None = None
+) -> str:
+    """Process a stored event once. Returns its outcome; failures are stored as FAILED.
+
+    With ``wait=False`` (inside the webhook request) nothing waits and nothing calls Asaas:
+    when the appointment is busy or the event needs a re-read, ``DEFERRED`` is returned and
+    the event stays RECEIVED for a task to finish.
     """
     try:
         with transaction.atomic():
             event = WebhookEvent.objects.select_for_update().get(pk=event_id)
-            if event.outcome in {WebhookOutcome.PROCESSED, WebhookOutcome.IGNORED}:
+            if event.outcome in {
+                WebhookOutcome.PROCESSED,
+                WebhookOutcome.IGNORED,
+                WebhookOutcome.REJECTED,
+            }:
                 return event.outcome
             event.attempts += 1
-            payment = event.payload.get("payment")
-            appointment = (
-                _appointment_for(payment, wait=wait) if isinstance(payment, Mapping) else None
-            )
-            if appointment is None:
-                event.outcome = WebhookOutcome.IGNORED
-                event.error = _("Nenhuma consulta corresponde a esta cobrança.")
-            else:
-                target = appointment_transition_apply(
-                    appointment=appointment,
-                    event=event.event_type,
-                    payment=payment,
-                    transaction_type=TransactionType.WEBHOOK,
-                    webhook_event=event,
-                )
-                if target is None:
-                    event.outcome = WebhookOutcome.IGNORED
-                    event.error = _("Transição não prevista: %(event)s com status %(status)s.") % {
-                        "event": event.event_type,
-                        "status": appointment.status,
-                    }
-                else:
-                    event.outcome = WebhookOutcome.PROCESSED
-                    event.error = ""
-            event.processed_at = timezone.now()
-            event.save()
-            return event.outcome
+            outcome = _first_pass(event, wait=wait)
+        if outcome != _REREAD:
+            return outcome
+        if not wait:
+            return DEFERRED
+        return _converge(event_id, asaas or asaas_client())
     except AppointmentBusy:
         return DEFERRED
-    except Exception as error:  # recorded as FAILED for the replay command
-        logger.exception("webhook processing failed event=%s", event_id)
+    except Exception as error:  # recorded as FAILED for the replay
+        retryable = isinstance(error, AsaasError)
+        if not retryable:
+            logger.exception("webhook processing failed event=%s", event_id)
+        else:
+            logger.warning("webhook re-read failed event=%s: %s", event_id, type(error).__name__)
         WebhookEvent.objects.filter(pk=event_id).update(
             outcome=WebhookOutcome.FAILED,
             error=f"{type(error).__name__}: {error}"[:2000],
@@ -140,9 +282,9 @@ def webhook_event_process(*, event_id: int, wait: bool = True) -> str:
 
 
 def webhook_events_replay(*, limit: int = 500) -> dict[str, int]:
-    """Process FAILED events again (and stored events a crash left unprocessed), oldest first."""
+    """Process FAILED events again (and stored events left unprocessed), oldest first."""
     counts: dict[str, int] = {}
-    stranded = timezone.now() - timedelta(minutes=1)
+    stranded = timezone.now() - timedelta(seconds=settings.WEBHOOK_STRANDED_AFTER_SECONDS)
     pending = WebhookEvent.objects.filter(
         Q(outcome=WebhookOutcome.FAILED)
         | Q(outcome=WebhookOutcome.RECEIVED, received_at__lt=stranded)

@@ -55,6 +55,7 @@ class EmulatorControl:
         self.server = server
         self.session = requests.Session()
         self.session.trust_env = False
+        self.session.headers["X-Emulator-Control-Token"] = server.control_token
 
     def _url(self, path: str) -> str:
         return f"{self.server.url}/_emulator/{path}"
@@ -93,9 +94,11 @@ class EmulatorControl:
 
 @pytest.fixture
 def emulator() -> Iterator[EmulatorServer]:
-    server = EmulatorServer(EmulatorConfig(port=0, webhook_retry_scale=0.00001)).start(
-        poll_interval=0.01
+    # Refunds need balance at Asaas (fees are not returned): start the platform with some.
+    config = EmulatorConfig(
+        port=0, webhook_retry_scale=0.00001, opening_balance=Decimal("10000.00")
     )
+    server = EmulatorServer(config).start(poll_interval=0.01)
     yield server
     server.stop()
 
@@ -251,3 +254,11 @@ def staff_client(staff_user: Any) -> APIClient:
     client = APIClient()
     client.force_authenticate(user=staff_user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _retry_now(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests call the charge service again right after a failure, as if the backoff had
+    elapsed; tests marked ``real_backoff`` keep the real delays."""
+    if request.node.get_closest_marker("real_backoff") is None:
+        monkeypatch.setattr("payments.services.charges.retry_delay", lambda **kwargs: 0)

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from appointments.models import Appointment, PaymentStatus
 from payments.models import PaymentTransaction, TransactionStatus, TransactionType
 from payments.services.asaas_service import AsaasService
-from payments.services.charges import appointment_charge_create
+from payments.services.charges import charge_submit
 
 from .conftest import ChargeWorld, EmulatorControl
 
@@ -23,7 +23,7 @@ def url(appointment_id: int, action: str) -> str:
 
 
 def charged(world: ChargeWorld, asaas: AsaasService) -> Appointment:
-    appointment_charge_create(appointment_id=world.appointment.pk, asaas=asaas)
+    charge_submit(appointment_id=world.appointment.pk, asaas=asaas)
     appointment = Appointment.objects.get(pk=world.appointment.pk)
     assert appointment.status == PaymentStatus.PROCESSING
     return appointment
@@ -300,3 +300,33 @@ def test_unknown_appointment_is_404(staff_client: APIClient, method: str, action
 
     assert response.status_code == 404
     assert "detail" in response.json()
+
+
+def test_staff_resubmit_a_failed_charge(
+    billed: ChargeWorld,
+    asaas: AsaasService,
+    emulator_control: EmulatorControl,
+    staff_client: APIClient,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.PAYMENT_MAX_ATTEMPTS = 1
+    emulator_control.faults(error_rate=1.0)
+    assert charge_submit(appointment_id=billed.appointment.pk, asaas=asaas).status == (
+        PaymentStatus.FAILED
+    )
+    emulator_control.faults(error_rate=0.0)
+    settings.PAYMENT_MAX_ATTEMPTS = 5
+
+    refused = staff_client.post(url(billed.appointment.pk, "refund"), format="json")
+    assert refused.status_code == 400
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = staff_client.post(url(billed.appointment.pk, "resubmit_payment"))
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == PaymentStatus.PENDING
+    assert len(callbacks) == 1  # the charge task, after commit
+    assert charge_submit(appointment_id=billed.appointment.pk, asaas=asaas).status == (
+        PaymentStatus.PROCESSING
+    )
+    again = staff_client.post(url(billed.appointment.pk, "resubmit_payment"))
+    assert again.status_code == 400

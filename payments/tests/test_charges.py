@@ -11,7 +11,7 @@ from appointments.models import Appointment, Patient, PaymentMethod, PaymentStat
 from payments.emulator import EmulatorServer
 from payments.models import PaymentTransaction, TransactionStatus, TransactionType
 from payments.services.asaas_service import AsaasService
-from payments.services.charges import appointment_charge_create
+from payments.services.charges import charge_submit
 from payments.services.customers import patient_customer_ensure
 from professionals.models import Professional
 
@@ -34,10 +34,10 @@ def test_creates_one_charge_for_the_patient_with_the_professional_split(
     appointment = billed.appointment
     assert appointment.status == PaymentStatus.PENDING
 
-    outcome = appointment_charge_create(appointment_id=appointment.pk, asaas=asaas)
+    outcome = charge_submit(appointment_id=appointment.pk, asaas=asaas)
 
     assert outcome.status == PaymentStatus.PROCESSING
-    assert outcome.retry is None
+    assert outcome.retry_in is None
     appointment.refresh_from_db()
     billed.patient.refresh_from_db()
     payments = emulator_control.payments()
@@ -71,8 +71,8 @@ def test_creates_one_charge_for_the_patient_with_the_professional_split(
 def test_running_twice_makes_no_second_charge(
     billed: ChargeWorld, asaas: AsaasService, emulator_control: EmulatorControl
 ) -> None:
-    appointment_charge_create(appointment_id=billed.appointment.pk, asaas=asaas)
-    again = appointment_charge_create(appointment_id=billed.appointment.pk, asaas=asaas)
+    charge_submit(appointment_id=billed.appointment.pk, asaas=asaas)
+    again = charge_submit(appointment_id=billed.appointment.pk, asaas=asaas)
 
     assert again.status == PaymentStatus.PROCESSING
     assert len(emulator_control.payments()) == 1
@@ -91,8 +91,8 @@ def test_second_appointment_of_the_patient_reuses_the_customer(
         professional=billed.professional, patient=billed.patient, total="50.00"
     )
 
-    appointment_charge_create(appointment_id=billed.appointment.pk, asaas=asaas)
-    appointment_charge_create(appointment_id=second.pk, asaas=asaas)
+    charge_submit(appointment_id=billed.appointment.pk, asaas=asaas)
+    charge_submit(appointment_id=second.pk, asaas=asaas)
 
     state = emulator_control.state()
     assert state["counts"]["customers"] == 1
@@ -109,10 +109,9 @@ def test_server_errors_are_retryable_then_recovery_makes_exactly_one_charge(
 ) -> None:
     emulator_control.faults(error_rate=1.0)
 
-    outcome = appointment_charge_create(appointment_id=billed.appointment.pk, asaas=asaas)
+    outcome = charge_submit(appointment_id=billed.appointment.pk, asaas=asaas)
 
-    assert outcome.retry is not None
-    assert outcome.retry.retryable
+    assert outcome.retry_in is not None
     appointment = Appointment.objects.get(pk=billed.appointment.pk)
     assert appointment.status == PaymentStatus.PENDING
     assert appointment.payment_attempts == 1
@@ -124,10 +123,10 @@ def test_server_errors_are_retryable_then_recovery_makes_exactly_one_charge(
 
     emulator_control.faults(error_rate=0.0)  # the outage is over
 
-    recovered = appointment_charge_create(appointment_id=appointment.pk, asaas=asaas)
+    recovered = charge_submit(appointment_id=appointment.pk, asaas=asaas)
 
     assert recovered.status == PaymentStatus.PROCESSING
-    assert recovered.retry is None
+    assert recovered.retry_in is None
     appointment.refresh_from_db()
     assert appointment.payment_attempts == 2
     assert appointment.last_payment_error == ""
@@ -139,18 +138,18 @@ def test_hang_after_create_times_out_then_the_retry_adopts_the_charge(
     billed: ChargeWorld, emulator: EmulatorServer, emulator_control: EmulatorControl
 ) -> None:
     impatient = build_asaas(emulator, timeout=(1, 0.5))
-    patient_customer_ensure(patient=billed.patient, asaas=impatient)
+    patient_customer_ensure(patient_id=billed.patient.pk, asaas=impatient)
     emulator_control.faults(hang_after_create_seconds=2)
 
-    first = appointment_charge_create(appointment_id=billed.appointment.pk, asaas=impatient)
+    first = charge_submit(appointment_id=billed.appointment.pk, asaas=impatient)
 
-    assert first.retry is not None, "the POST should have timed out"
+    assert first.retry_in is not None, "the POST should have timed out"
     appointment = Appointment.objects.get(pk=billed.appointment.pk)
     assert appointment.status == PaymentStatus.PENDING
     assert appointment.asaas_payment_id is None
     [created_anyway] = emulator_control.payments()  # Asaas committed before hanging
 
-    second = appointment_charge_create(appointment_id=appointment.pk, asaas=impatient)
+    second = charge_submit(appointment_id=appointment.pk, asaas=impatient)
 
     assert second.status == PaymentStatus.PROCESSING
     appointment.refresh_from_db()
@@ -167,7 +166,7 @@ def test_hang_while_creating_the_customer_still_gives_one_customer_and_one_charg
     emulator_control.faults(hang_after_create_seconds=1)
     statuses = []
     for _attempt in range(4):
-        outcome = appointment_charge_create(appointment_id=billed.appointment.pk, asaas=impatient)
+        outcome = charge_submit(appointment_id=billed.appointment.pk, asaas=impatient)
         statuses.append(outcome.status)
         if outcome.status == PaymentStatus.PROCESSING:
             break
@@ -191,10 +190,10 @@ def test_a_validation_error_from_asaas_fails_the_charge_without_retry(
     stranger = make_professional(asaas_wallet_id="0b0b0b0b-1111-4222-8333-444455556666")
     appointment = make_billed_appointment(professional=stranger, patient=patient)
 
-    outcome = appointment_charge_create(appointment_id=appointment.pk, asaas=asaas)
+    outcome = charge_submit(appointment_id=appointment.pk, asaas=asaas)
 
     assert outcome.status == PaymentStatus.FAILED
-    assert outcome.retry is None
+    assert outcome.retry_in is None
     appointment.refresh_from_db()
     assert appointment.status == PaymentStatus.FAILED
     assert appointment.payment_attempts == 1
@@ -204,7 +203,7 @@ def test_a_validation_error_from_asaas_fails_the_charge_without_retry(
     assert failed.status == TransactionStatus.FAILED
     assert failed.error_message == appointment.last_payment_error
     # A FAILED charge is final: running again does nothing.
-    assert appointment_charge_create(appointment_id=appointment.pk, asaas=asaas).status == (
+    assert charge_submit(appointment_id=appointment.pk, asaas=asaas).status == (
         PaymentStatus.FAILED
     )
     assert Appointment.objects.get(pk=appointment.pk).payment_attempts == 1
@@ -221,9 +220,9 @@ def test_an_invalid_patient_cpf_fails_the_charge_with_the_message(
     bad = make_patient(cpf="12345678900")
     appointment = make_billed_appointment(professional=make_professional(), patient=bad)
 
-    outcome = appointment_charge_create(appointment_id=appointment.pk, asaas=asaas)
+    outcome = charge_submit(appointment_id=appointment.pk, asaas=asaas)
 
-    assert (outcome.status, outcome.retry) == (PaymentStatus.FAILED, None)
+    assert (outcome.status, outcome.retry_in) == (PaymentStatus.FAILED, None)
     appointment.refresh_from_db()
     assert "cpf" in appointment.last_payment_error.lower()
     assert emulator_control.state()["counts"]["customers"] == 0
@@ -236,8 +235,7 @@ def test_too_many_retryable_failures_fail_the_charge(
     emulator_control.faults(error_rate=1.0)
 
     outcomes = [
-        appointment_charge_create(appointment_id=billed.appointment.pk, asaas=asaas)
-        for _attempt in range(4)
+        charge_submit(appointment_id=billed.appointment.pk, asaas=asaas) for _attempt in range(4)
     ]
 
     assert [o.status for o in outcomes] == [
@@ -246,7 +244,7 @@ def test_too_many_retryable_failures_fail_the_charge(
         PaymentStatus.FAILED,
         PaymentStatus.FAILED,
     ]
-    assert [o.retry is not None for o in outcomes] == [True, True, False, False]
+    assert [o.retry_in is not None for o in outcomes] == [True, True, False, False]
     appointment = Appointment.objects.get(pk=billed.appointment.pk)
     assert appointment.payment_attempts == 3
     assert appointment.last_payment_error
@@ -256,7 +254,8 @@ def test_adopting_a_charge_already_paid_at_asaas_moves_it_to_paid(
     billed: ChargeWorld, asaas: AsaasService, emulator_control: EmulatorControl
 ) -> None:
     """A charge made (and paid) during a lost response is adopted in its current state."""
-    customer = patient_customer_ensure(patient=billed.patient, asaas=asaas)
+    customer = patient_customer_ensure(patient_id=billed.patient.pk, asaas=asaas)
+    assert customer is not None
     assert billed.appointment.due_date is not None
     made = asaas.payment_create(
         customer=customer,
@@ -268,7 +267,7 @@ def test_adopting_a_charge_already_paid_at_asaas_moves_it_to_paid(
     )
     asaas.sandbox_payment_confirm(made.id)
 
-    outcome = appointment_charge_create(appointment_id=billed.appointment.pk, asaas=asaas)
+    outcome = charge_submit(appointment_id=billed.appointment.pk, asaas=asaas)
 
     assert outcome.status == PaymentStatus.PAID
     appointment = Appointment.objects.get(pk=billed.appointment.pk)

@@ -15,7 +15,7 @@ from core.tests.factories import ProfessionalFactory
 from payments.emulator import EmulatorServer
 from payments.models import PaymentTransaction, WebhookEvent
 from payments.services.asaas_service import AsaasService
-from payments.services.charges import appointment_charge_create
+from payments.services.charges import charge_submit
 from payments.services.onboarding import professional_onboard
 from payments.tasks import create_asaas_charge_task
 from professionals.models import Professional
@@ -83,7 +83,7 @@ def test_a_full_flow_leaks_nothing(
     # Charge through the task (client from settings), a retryable failure, then success.
     appointment = make_billed_appointment(professional=professional, patient=patient)
     emulator_control.faults(fail_next=3)  # a GET and its two retries answer 500
-    assert appointment_charge_create(appointment_id=appointment.pk, asaas=asaas).retry
+    assert charge_submit(appointment_id=appointment.pk, asaas=asaas).retry_in is not None
     create_asaas_charge_task.apply(args=(appointment.pk,))
     appointment.refresh_from_db()
     assert appointment.status == PaymentStatus.PROCESSING
@@ -93,7 +93,7 @@ def test_a_full_flow_leaks_nothing(
     bad = make_patient(cpf="12345678900", name="Outro Nome Sigiloso", email="outro@example.com")
     secrets.update({"bad cpf": bad.cpf, "other name": bad.name, "other e-mail": bad.email})
     refused = make_billed_appointment(professional=professional, patient=bad)
-    appointment_charge_create(appointment_id=refused.pk, asaas=asaas)
+    charge_submit(appointment_id=refused.pk, asaas=asaas)
     assert Appointment.objects.get(pk=refused.pk).status == PaymentStatus.FAILED
 
     # Paid at Asaas; the emulator's webhooks reach our view; a crafted one carries personal data.

@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from appointments.models import Appointment, Patient, PaymentStatus
 from appointments.services import appointment_create
+from payments.models import Charge
 from payments.services.asaas_service import AsaasService
-from payments.services.charges import appointment_charge_create
+from payments.services.charges import charge_submit
 from payments.tasks import (
     appointment_notify_task,
     create_asaas_charge_task,
@@ -106,7 +107,7 @@ def test_a_rolled_back_transaction_enqueues_nothing(
 def test_a_charged_appointment_saved_again_enqueues_nothing(
     billed: ChargeWorld, asaas: AsaasService, django_capture_on_commit_callbacks: Callable[..., Any]
 ) -> None:
-    appointment_charge_create(appointment_id=billed.appointment.pk, asaas=asaas)
+    charge_submit(appointment_id=billed.appointment.pk, asaas=asaas)
     appointment = Appointment.objects.get(pk=billed.appointment.pk)
 
     with django_capture_on_commit_callbacks() as callbacks:
@@ -209,11 +210,11 @@ def test_the_stale_sync_reads_old_processing_charges_from_asaas(
     settings.PAYMENT_SYNC_AFTER_HOURS = 24
     fresh = make_billed_appointment(professional=billed.professional, patient=billed.patient)
     for appointment in (billed.appointment, fresh):
-        appointment_charge_create(appointment_id=appointment.pk, asaas=asaas)
+        charge_submit(appointment_id=appointment.pk, asaas=asaas)
         appointment.refresh_from_db()
         assert appointment.asaas_payment_id is not None
         asaas.sandbox_payment_confirm(appointment.asaas_payment_id)
-    Appointment.objects.filter(pk=billed.appointment.pk).update(
+    Charge.objects.filter(appointment_id=billed.appointment.pk).update(
         updated_at=timezone.now() - dt.timedelta(hours=25)
     )
 
@@ -231,8 +232,8 @@ def test_the_stale_sync_survives_asaas_being_down(
     emulator_control: EmulatorControl,
     settings: Any,
 ) -> None:
-    appointment_charge_create(appointment_id=billed.appointment.pk, asaas=asaas)
-    Appointment.objects.filter(pk=billed.appointment.pk).update(
+    charge_submit(appointment_id=billed.appointment.pk, asaas=asaas)
+    Charge.objects.filter(appointment_id=billed.appointment.pk).update(
         updated_at=timezone.now() - dt.timedelta(hours=48)
     )
     settings.ASAAS_TIMEOUT = 1
@@ -312,6 +313,7 @@ def test_a_paid_webhook_enqueues_the_notification_after_commit(
         "payment": {
             "id": paid_appointment.asaas_payment_id,
             "externalReference": f"appointment-{paid_appointment.pk}",
+            "status": "RECEIVED",
         },
     }
     with django_capture_on_commit_callbacks() as callbacks:

@@ -2,7 +2,8 @@
 
 Same options as ``python -m payments.emulator``; defaults for the API key, webhook token and
 port come from the Django settings ``ASAAS_API_KEY``, ``ASAAS_WEBHOOK_TOKEN`` and
-``ASAAS_EMULATOR_PORT`` when they exist.
+``ASAAS_EMULATOR_PORT`` when they exist; the control token from the environment variable
+``ASAAS_EMULATOR_CONTROL_TOKEN`` (``.env`` is loaded into the environment by the settings).
 """
 
 from __future__ import annotations
@@ -34,4 +35,5 @@ class Command(BaseCommand):
             config = config_from_options(options)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        run(config)
+        token_file = options.get("control_token_file")
+        run(config, str(token_file) if token_file else None)

@@ -29,6 +29,7 @@ from payments.services.asaas.types import (
     AsaasPayment,
     AsaasPaymentStatus,
     AsaasPixQrCode,
+    AsaasRefund,
     AsaasWallet,
     JsonDict,
     SplitRule,
@@ -333,6 +334,11 @@ class AsaasService:
         # Asaas lists newest first; the stable sort keeps that order among same-day charges.
         matches.sort(key=lambda payment: payment.date_created or date.min, reverse=True)
         return matches[0] if matches else None
+
+    def payment_refunds(self, id: str) -> AsaasPage[AsaasRefund]:
+        """The refunds of a payment (``GET /payments/{id}/refunds``), newest first."""
+        data, exchange = self._call("GET", f"/payments/{_segment(id, 'payment id')}/refunds")
+        return AsaasPage.from_api(data, AsaasRefund.from_api, exchange=exchange)
 
     def payment_delete(self, id: str) -> AsaasDeleted:
         data, exchange = self._call("DELETE", f"/payments/{_segment(id, 'payment id')}")

@@ -76,6 +76,10 @@ def _datetime(value: Any) -> datetime | None:
         return None
 
 
+def _chargeback_status(value: Any) -> str | None:
+    return _str(value.get("status")) if isinstance(value, Mapping) else None
+
+
 def _bool(value: Any) -> bool:
     return value if isinstance(value, bool) else False
 
@@ -262,6 +266,7 @@ class AsaasPayment:
     description: str | None = None
     splits: tuple[AsaasSplit, ...] = ()
     refunds: tuple[AsaasRefund, ...] = ()
+    chargeback_status: str | None = None  # ``chargeback.status`` when there is one
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     exchange: AsaasExchange | None = field(default=None, repr=False, compare=False)
 
@@ -289,6 +294,7 @@ class AsaasPayment:
             description=_str(data.get("description")),
             splits=tuple(AsaasSplit.from_api(item) for item in _dicts(data.get("split"))),
             refunds=tuple(AsaasRefund.from_api(item) for item in _dicts(data.get("refunds"))),
+            chargeback_status=_chargeback_status(data.get("chargeback")),
             raw=scrub_payload(dict(data)),
             exchange=exchange,
         )

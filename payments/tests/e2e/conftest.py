@@ -50,6 +50,7 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 WEBHOOK_PATH = "/api/payments/webhooks/asaas/"
 API_KEY = "$aact_hmlg_emulator_root_key"
 WEBHOOK_TOKEN = "e2e-webhook-token-0123456789abcdef"
+CONTROL_TOKEN = "e2e-emulator-control-token-0123456789abcdef"
 # The worker's read timeout towards Asaas: short, so a hanging emulator costs little time.
 WORKER_ASAAS_TIMEOUT = 2.0
 DEFAULT_WAIT = 20.0
@@ -152,7 +153,11 @@ class Emulator:
 
     def control(self, method: str, path: str, **body: Any) -> Any:
         response = self.http.request(
-            method, f"{self.url}/_emulator/{path}", json=body or None, timeout=15
+            method,
+            f"{self.url}/_emulator/{path}",
+            json=body or None,
+            headers={"X-Emulator-Control-Token": CONTROL_TOKEN},
+            timeout=15,
         )
         response.raise_for_status()
         return response.json()
@@ -223,6 +228,10 @@ def emulator(django_db_setup: None, live_server: LiveServer) -> Iterator[Emulato
                 live_server.url + WEBHOOK_PATH,
                 "--webhook-token",
                 WEBHOOK_TOKEN,
+                "--control-token",
+                CONTROL_TOKEN,
+                "--opening-balance",  # refunds need balance at Asaas (fees are kept)
+                "10000",
                 "--webhook-retry-scale",
                 "0.001",
                 "--webhook-timeout",

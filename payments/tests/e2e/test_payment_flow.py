@@ -11,10 +11,11 @@ from django.db.models import QuerySet
 
 from appointments.models import Appointment
 from payments.models import PaymentTransaction, TransactionStatus, WebhookEvent
-from payments.services.transitions import REFUND_EVENTS
 from payments.tasks import appointment_notify_task, sweep_unsubmitted_charges_task
 
 from .conftest import WEBHOOK_TOKEN, Stack, money, wait_until
+
+REFUND_EVENTS = ("PAYMENT_REFUNDED", "PAYMENT_PARTIALLY_REFUNDED")
 
 pytestmark = [
     pytest.mark.e2e,
@@ -116,7 +117,11 @@ def test_duplicated_and_reordered_webhooks_make_one_transition(stack: Stack) -> 
     late_created = stored.get(event_type="PAYMENT_CREATED")
     assert received.received_at < late_created.received_at  # really delivered out of order
     assert received.outcome == "PROCESSED"
-    assert late_created.outcome == "IGNORED"
+    # Not a next step: a task re-reads the payment from Asaas, then it is processed too.
+    wait_until(
+        lambda: WebhookEvent.objects.get(pk=late_created.pk).outcome == "PROCESSED",
+        message="the late PAYMENT_CREATED to be converged",
+    )
 
     appointment = Appointment.objects.get(pk=appointment.pk)
     assert appointment.status == "PAID"
@@ -215,7 +220,7 @@ def test_emulator_hang_after_create_still_makes_one_charge(stack: Stack) -> None
     stack.emulator.flush()
     created_event = WebhookEvent.objects.get(asaas_payment_id=payment["id"])
     assert created_event.event_type == "PAYMENT_CREATED"
-    assert created_event.outcome == "IGNORED"
+    assert created_event.outcome == "PROCESSED"  # says what the adoption already recorded
     assert Appointment.objects.get(pk=appointment.pk).status == "PROCESSING"
 
 
@@ -230,8 +235,15 @@ def test_cancel_deletes_the_charge(stack: Stack) -> None:
     [at_asaas] = [p for p in stack.emulator.payments() if p["id"] == payment["id"]]
     assert at_asaas["deleted"] is True
     stack.emulator.flush()
-    deleted = WebhookEvent.objects.get(asaas_payment_id=payment["id"], event_type="PAYMENT_DELETED")
-    assert deleted.outcome == "IGNORED"
+    wait_until(
+        lambda: (
+            WebhookEvent.objects.get(
+                asaas_payment_id=payment["id"], event_type="PAYMENT_DELETED"
+            ).outcome
+            == "PROCESSED"
+        ),
+        message="PAYMENT_DELETED to be processed",
+    )
     assert transaction_types(appointment)["CANCELLATION"] == 1
     # Paying is no longer possible at Asaas, and cancelling twice is refused here.
     stack.api("POST", f"appointments/{appointment.pk}/cancel_payment/", expected=400)
@@ -262,8 +274,9 @@ def test_full_and_partial_refunds(stack: Stack) -> None:
     ):
         appointment.refresh_from_db()
         assert (appointment.status, appointment.refunded_amount) == (status, refunded)
+        # Counted once, whichever got there first: our refund call or Asaas's webhook.
         refunds = refund_rows(appointment)
-        assert refunds.filter(webhook_event__isnull=True, amount=refunded).count() == 1
+        assert [row.amount for row in refunds] == [refunded]
     events = WebhookEvent.objects.filter(event_type__in=REFUND_EVENTS).order_by("received_at")
     assert [(e.event_type, e.asaas_payment_id) for e in events] == [
         ("PAYMENT_REFUNDED", full.asaas_payment_id),

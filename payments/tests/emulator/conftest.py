@@ -31,13 +31,17 @@ def future(days: int = 5) -> str:
 class Api:
     """A tiny client: real HTTP with requests, no environment proxies."""
 
-    def __init__(self, base_url: str, api_key: str | None) -> None:
+    def __init__(
+        self, base_url: str, api_key: str | None, control_token: str | None = None
+    ) -> None:
         self.base_url = base_url
         self.session = requests.Session()
         self.session.trust_env = False
         self.session.headers["User-Agent"] = "EmulatorTests/1.0"
         if api_key is not None:
             self.session.headers["access_token"] = api_key
+        if control_token is not None:
+            self.session.headers["X-Emulator-Control-Token"] = control_token
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", 5)
@@ -79,9 +83,14 @@ def api(emulator: EmulatorServer) -> Api:
     return Api(emulator.url, emulator.api_key)
 
 
+def control_api(server: EmulatorServer) -> Api:
+    """The control API client of ``server`` (sends its control token)."""
+    return Api(server.url, None, server.control_token)
+
+
 @pytest.fixture
 def control(emulator: EmulatorServer) -> Api:
-    return Api(emulator.url, None)
+    return control_api(emulator)
 
 
 @pytest.fixture
@@ -189,3 +198,27 @@ def webhook_log(control: Api, wait: float = 5) -> dict[str, Any]:
     assert response.status_code == 200
     body: dict[str, Any] = response.json()
     return body
+
+
+def event_names(control: Api, payment_id: str | None = None) -> list[str]:
+    """Names of the events recorded so far (default queue), optionally of one payment."""
+    events = webhook_log(control, wait=0)["events"]
+    return [
+        e["event"]
+        for e in events
+        if e["webhook"] == "default" and (payment_id is None or e["paymentId"] == payment_id)
+    ]
+
+
+def add_balance(control: Api, wallet_id: str, value: float) -> None:
+    control.ok("POST", "/_emulator/balances", {"walletId": wallet_id, "value": value})
+
+
+def balance_of(api: Api) -> float:
+    value: float = api.ok("GET", "/v3/finance/balance")["balance"]
+    return value
+
+
+def advance(control: Api, **delta: float) -> list[str]:
+    events: list[str] = control.ok("POST", "/_emulator/clock/advance", delta)["events"]
+    return events

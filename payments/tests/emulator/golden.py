@@ -22,3 +22,18 @@ PIX_PAYMENT_KEYS = {
 
 CARD_PAYMENT_KEYS = PIX_PAYMENT_KEYS | {"confirmedDate", "creditCard"}
 BOLETO_PAYMENT_KEYS = PIX_PAYMENT_KEYS | {"canBePaidAfterDueDate"}
+
+# Card payments captured in the sandbox (public probes, 2026-07-14): approved numbers answer
+# CONFIRMED with the masked card; these two answer 400 with exactly this error.
+APPROVED_CARDS = {
+    "5162306219378829": ("8829", "MASTERCARD"),
+    "4444444444444444": ("4444", "VISA"),
+    "4111111111111111": ("1111", "VISA"),
+}
+DECLINED_CARDS = ("5184019740373151", "4916561358240741")
+DECLINE_ERROR = {
+    "code": "invalid_action",
+    "description": "Transação não autorizada. Verifique os dados do cartão de crédito e tente "
+    "novamente.",
+}
+CARD_CONFIRMED_DATES = {"created": "2026-07-14", "creditDate": "2026-08-17"}

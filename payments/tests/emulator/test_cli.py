@@ -64,17 +64,40 @@ def _free_port() -> int:
         return port
 
 
-def test_module_runs_and_stops_gracefully_on_sigterm() -> None:
+def test_control_token_and_opening_balance_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = config_from_options(
+        parse(
+            "--control-token", "c" * 40, "--opening-balance", "250.5", "--clock-tick-seconds", "2"
+        )
+    )
+    assert (config.control_token, config.opening_balance) == ("c" * 40, Decimal("250.50"))
+    assert config.clock_tick_seconds == 2.0
+    monkeypatch.setenv("ASAAS_EMULATOR_CONTROL_TOKEN", "from-env-" + "e" * 32)
+    monkeypatch.setenv("ASAAS_EMULATOR_OPENING_BALANCE", "10")
+    from_env = config_from_options(parse())
+    assert from_env.control_token == "from-env-" + "e" * 32
+    assert from_env.opening_balance == Decimal("10.00")
+    with pytest.raises(ValueError, match="opening-balance"):
+        config_from_options(parse("--opening-balance", "lots"))
+
+
+def test_module_runs_and_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
     port = _free_port()
     secret = "$aact_hmlg_cli_secret_key"
+    token_file = tmp_path / "control-token"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("ASAAS_EMULATOR_CONTROL_TOKEN", None)  # none configured: one is generated
     process = subprocess.Popen(
-        [sys.executable, "-m", "payments.emulator", "--port", str(port), "--api-key", secret],
+        [
+            sys.executable, "-m", "payments.emulator", "--port", str(port), "--api-key", secret,
+            "--control-token-file", str(token_file),
+        ],
         cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+        env=env,
+    )  # fmt: skip
     session = requests.Session()
     session.trust_env = False
     try:
@@ -93,12 +116,23 @@ def test_module_runs_and_stops_gracefully_on_sigterm() -> None:
             timeout=2,
         )
         assert wallets.status_code == 200
+        state_url = f"http://127.0.0.1:{port}/_emulator/state"
+        assert session.get(state_url, timeout=2).status_code == 401
+        deadline = time.monotonic() + 5
+        while not token_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        token = token_file.read_text().strip()
+        assert token_file.stat().st_mode & 0o777 == 0o600
+        headers = {"X-Emulator-Control-Token": token}
+        assert session.get(state_url, headers=headers, timeout=2).status_code == 200
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=10)
     assert process.returncode == 0
     assert "GET /v3/wallets 200" in output or "GET /v3/wallets/ 200" in output
     assert "shutting down" in output
+    assert f"control token generated and written to {token_file}" in output
+    assert token not in output
     assert secret not in output
     assert "24971563792" not in output
 

@@ -10,7 +10,7 @@ import requests
 
 from payments.emulator import EmulatorServer
 
-from .conftest import VALID_CPF, Api, future, start_emulator
+from .conftest import VALID_CPF, Api, control_api, future, start_emulator, webhook_log
 
 MakePayment = Callable[..., dict[str, Any]]
 
@@ -122,7 +122,7 @@ def test_faults_from_config_and_control_api_errors(control: Api) -> None:
         response = api.get("/v3/customers")
         assert response.status_code == 500
         assert response.headers["RateLimit-Limit"] == "10"
-        local = Api(server.url, None)
+        local = control_api(server)
         assert local.get("/_emulator/nothing").status_code == 404
         assert local.post("/_emulator/faults", data=b"{not json").status_code == 400
     finally:
@@ -161,6 +161,59 @@ def test_state_file_persists_across_restarts(tmp_path: Path) -> None:
         assert again.root_wallet_id == "11111111-2222-3333-4444-555555555555"
         second = api.ok("POST", "/v3/customers", {"name": "Y", "cpfCnpj": VALID_CPF})
         assert second["id"] > customer["id"]
+    finally:
+        again.stop()
+
+
+def test_state_file_keeps_balances_cards_webhooks_and_the_clock(tmp_path: Path) -> None:
+    state_file = str(tmp_path / "state.json")
+    server = start_emulator(state_file=state_file)
+    api = Api(server.url, server.api_key)
+    control = control_api(server)
+    control.ok("POST", "/_emulator/clock/advance", {"days": 3})
+    customer = api.ok("POST", "/v3/customers", {"name": "X", "cpfCnpj": VALID_CPF})
+    card = api.ok(
+        "POST",
+        "/v3/creditCard/tokenize",
+        {
+            "customer": customer["id"],
+            "creditCard": {
+                "holderName": "X", "number": "4111111111111111", "expiryMonth": "1",
+                "expiryYear": "2040", "ccv": "123",
+            },
+            "creditCardHolderInfo": {
+                "name": "X", "email": "x@example.com", "cpfCnpj": VALID_CPF,
+                "postalCode": "89010000", "addressNumber": "1", "phone": "4733334444",
+            },
+        },
+    )  # fmt: skip
+    hook = {
+        "name": "h",
+        "url": "http://127.0.0.1:9/h",
+        "sendType": "SEQUENTIALLY",
+        "events": ["PAYMENT_CREATED"],
+    }
+    webhook = api.ok("POST", "/v3/webhooks", hook)
+    control.ok("POST", "/_emulator/balances", {"walletId": server.root_wallet_id, "value": 12.34})
+    today = control.ok("GET", "/_emulator/clock")["today"]
+    server.stop()
+
+    again = start_emulator(state_file=state_file)
+    try:
+        api = Api(again.url, again.api_key)
+        assert api.ok("GET", "/v3/finance/balance") == {"balance": 12.34}
+        assert api.ok("GET", f"/v3/webhooks/{webhook['id']}")["url"] == hook["url"]
+        assert control_api(again).ok("GET", "/_emulator/clock")["today"] == today
+        body = {
+            "customer": customer["id"],
+            "billingType": "CREDIT_CARD",
+            "value": 10,
+            "dueDate": today,
+            "creditCardToken": card["creditCardToken"],
+        }
+        assert api.ok("POST", "/v3/payments", body)["creditCard"] == card
+        queued = webhook_log(control_api(again), wait=0)["queues"]
+        assert webhook["id"] in {q["id"] for q in queued}
     finally:
         again.stop()
 

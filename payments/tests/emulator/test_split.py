@@ -1,3 +1,11 @@
+"""Split validation at creation/update.
+
+The error code (``invalid_split``) and the rejection of unknown walletIds are the emulator's
+configurable choices (``--split-error-code``, ``--allow-unknown-split-wallets``): Asaas
+documents neither, so these tests check the emulator's UNVERIFIED contract, not Asaas's.
+The limits themselves (Σ fixed ≤ net, Σ % ≤ 100, total ≤ net, no own wallet) are documented.
+"""
+
 from __future__ import annotations
 
 import uuid

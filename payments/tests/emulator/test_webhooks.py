@@ -6,7 +6,7 @@ from typing import Any
 
 from payments.emulator import EmulatorServer
 
-from .conftest import Api, Receiver, start_emulator, webhook_log
+from .conftest import Api, Receiver, control_api, start_emulator, webhook_log
 
 MakePayment = Callable[..., dict[str, Any]]
 
@@ -159,7 +159,7 @@ def test_non_sequential_delivers_everything(receiver: Receiver) -> None:
             "dueDate": "2099-01-01",
         }
         created = {api.ok("POST", "/v3/payments", body)["id"] for _ in range(6)}
-        log = webhook_log(Api(server.url, None))
+        log = webhook_log(control_api(server))
         assert log["sendType"] == "NON_SEQUENTIALLY"
         assert {r["body"]["payment"]["id"] for r in receiver.accepted()} == created
         assert all(e["status"] == "DELIVERED" for e in log["events"])
