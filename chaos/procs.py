@@ -183,6 +183,10 @@ class Stack:
             "PAYMENT_SYNC_AFTER_HOURS": "0",
             "PAYMENT_SYNC_INTERVAL_SECONDS": "15" if self.quick else "30",
             "WEBHOOK_REPLAY_INTERVAL_SECONDS": "10",
+            "WEBHOOK_STRANDED_AFTER_SECONDS": "15",
+            # A SIGKILLed worker's claim on a charge expires this soon (default 180 s); Asaas
+            # calls time out after 3 s, so no live worker holds a claim that long.
+            "PAYMENT_SUBMIT_LEASE_SECONDS": "30",
             "CELERY_QUEUE_DIR": str(self.workdir / "celery"),
             "LOG_LEVEL": "INFO",
             # Patient notifications stay in memory (the console backend would log them).
