@@ -26,6 +26,7 @@ from .verify import (
     metrics_gap,
     reconcile,
     reconcile_available,
+    server_errors_by_path,
 )
 
 log = logging.getLogger("chaos")
@@ -77,6 +78,7 @@ def run(campaign: Campaign, *, reconcile_enabled: bool) -> dict[str, Any]:
     figures = compare(campaign)
     booking_figures(campaign, figures)
     metrics_gap(campaign, figures)
+    server_errors_by_path(campaign, figures)
     _reconcile(campaign, figures, enabled=reconcile_enabled)
     report["figures"] = figures.values
     report["examples"] = figures.examples

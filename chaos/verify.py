@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -188,6 +189,22 @@ def booking_figures(campaign: Campaign, figures: Figures) -> None:
     figures.values["slots_not_exactly_one"] = not_one
     known = set(campaign.billed_ids())
     figures.values["bookings_saved_without_201"] = sum(1 for pk in ours if pk not in known)
+
+
+ACCESS_LINE = re.compile(r'"(?P<method>[A-Z]+) (?P<path>[^ ?"]+)[^"]*" (?P<status>5\d\d) ')
+
+
+def server_errors_by_path(campaign: Campaign, figures: Figures) -> None:
+    """Every 5xx in gunicorn's access log, by method and path (ids folded): webhooks too."""
+    log_file = campaign.stack.children["web"].log
+    found: Counter[str] = Counter()
+    if log_file.exists():
+        for line in log_file.read_text(errors="replace").splitlines():
+            match = ACCESS_LINE.search(line)
+            if match:
+                path = re.sub(r"/\d+/", "/{id}/", match["path"])
+                found[f"{match['method']} {path} {match['status']}"] += 1
+    figures.values["server_5xx_by_path"] = dict(found)
 
 
 def metrics_gap(campaign: Campaign, figures: Figures) -> None:
