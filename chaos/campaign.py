@@ -19,7 +19,8 @@ import psycopg
 
 from .api import LOCAL, STAFF_USER, App, BookingResult, Emulator
 from .plan import Plan
-from .procs import Stack, wait_for
+from .procs import wait_for
+from .stack import Stack
 
 log = logging.getLogger("chaos")
 METHODS = ("PIX", "PIX", "PIX", "BOLETO", "CREDIT_CARD")
@@ -160,18 +161,18 @@ class Campaign:
         self.emulator.faults(hang_after_create_seconds=seconds)
 
     def _kill_worker(self) -> None:
-        worker = self.stack.children["worker"]
-        worker.kill()
-        time.sleep(2)
-        worker.start()
+        with self.stack.down("worker"):
+            self.stack.children["worker"].kill()
+            time.sleep(2)
+            self.stack.start_worker()
 
     def _redis_outage(self) -> None:
-        redis = self.stack.children["redis"]
         self.outage.set()
         try:
-            redis.stop()
-            time.sleep(self.plan.redis_outage_seconds)
-            self.stack.start_redis()
+            with self.stack.down("redis"):
+                self.stack.children["redis"].stop()
+                time.sleep(self.plan.redis_outage_seconds)
+                self.stack.start_redis()
         finally:
             self.outage.clear()
 
@@ -240,15 +241,16 @@ class Campaign:
             if pk not in exclude and item["status"] == "PROCESSING" and item["asaas_payment_id"]
         ]
         payment_ids = [current[pk]["asaas_payment_id"] for pk in ids]
-        web = self.stack.children["web"]
-        web.stop()
-        down_at = time.monotonic()
-        confirmed = 0
-        for payment_id in payment_ids:
-            confirmed += self.emulator.asaas("POST", f"sandbox/payment/{payment_id}/confirm").ok
-        time.sleep(max(0.0, plan.d_down_seconds - (time.monotonic() - down_at)))
-        paid_while_down = self._paid_in_database(ids)
-        self.stack.start_web()
+        with self.stack.down("web"):
+            self.stack.children["web"].stop()
+            down_at = time.monotonic()
+            confirmed = 0
+            for payment_id in payment_ids:
+                response = self.emulator.asaas("POST", f"sandbox/payment/{payment_id}/confirm")
+                confirmed += response.ok
+            time.sleep(max(0.0, plan.d_down_seconds - (time.monotonic() - down_at)))
+            paid_while_down = self._paid_in_database(ids)
+            self.stack.start_web()
         back_at = time.monotonic()
 
         def all_paid() -> bool:

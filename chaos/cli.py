@@ -16,7 +16,7 @@ from typing import Any
 from .campaign import Campaign
 from .lifecycles import scenario_b
 from .plan import FULL, QUICK
-from .procs import Stack
+from .stack import Stack
 from .verify import (
     REQUIRED,
     Figures,
@@ -83,7 +83,8 @@ def run(campaign: Campaign, *, reconcile_enabled: bool) -> dict[str, Any]:
     report["figures"] = figures.values
     report["examples"] = figures.examples
     report["timings_s"] = {k: round(v, 1) for k, v in campaign.timings.items()}
-    report["notes"] = campaign.notes
+    figures.values["processes_died_unexpectedly"] = len(campaign.stack.unexpected_exits)
+    report["notes"] = campaign.notes + campaign.stack.unexpected_exits
     return report
 
 
