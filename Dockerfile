@@ -34,7 +34,7 @@ COPY --from=builder /app/.venv /app/.venv
 COPY --chown=app:app . .
 # Static files are collected at build time; production settings need these dummy values only
 # to import (nothing connects to the database here).
-RUN SECRET_KEY=collectstatic-build-only ALLOWED_HOSTS=localhost \
+RUN SECRET_KEY=collectstatic-build-only ALLOWED_HOSTS=localhost EMAIL_ALLOW_CONSOLE=true \
     DATABASE_URL=sqlite:////tmp/collectstatic.sqlite3 \
     python manage.py collectstatic --no-input --verbosity 0 \
     && mkdir -p var \
@@ -44,4 +44,4 @@ USER app
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=5 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health/' % os.environ.get('PORT', '8000'), timeout=4)"]
-CMD ["sh", "-c", "exec gunicorn core.wsgi:application --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY} --access-logfile - --timeout 30"]
+CMD ["sh", "-c", "exec gunicorn core.wsgi:application --config gunicorn.conf.py --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY} --timeout 30"]

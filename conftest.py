@@ -72,13 +72,17 @@ def staff_user(db: None) -> Any:
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.create_user(
-        username="equipe", email="equipe@example.com", password="senha-da-equipe", is_staff=True
+        username="equipe",
+        email="equipe@example.com",
+        password="senha-da-equipe",
+        is_staff=True,
+        is_superuser=True,
     )
 
 
 @pytest.fixture
 def api_client(staff_user: Any) -> APIClient:
-    """A client authenticated as staff (operators may do everything)."""
+    """A client authenticated as a superuser (staff with every model permission)."""
     client = APIClient()
     client.force_authenticate(user=staff_user)
     return client

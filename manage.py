@@ -6,7 +6,9 @@ import sys
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings.development")
+    from core.settings import default_settings_module
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", default_settings_module())
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

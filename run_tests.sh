@@ -11,7 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 
 usage() {
     cat <<'EOF'
-Uso: ./run_tests.sh [--local] [argumentos do pytest...]
+Uso: ./run_tests.sh [--local] [--schemathesis-only] [argumentos do pytest...]
 
 Roda todas as verificações e falha se QUALQUER uma falhar (todas rodam; no fim, um resumo):
   1. pytest com cobertura (mínimo de 90% na execução completa; com argumentos do pytest,
@@ -22,7 +22,10 @@ Roda todas as verificações e falha se QUALQUER uma falhar (todas rodam; no fim
   5. python manage.py makemigrations --check --dry-run
   6. python manage.py spectacular --validate --fail-on-warn
   7. shellcheck nos scripts (obrigatório com CI=true; sem ele instalado, pulado com aviso)
-  8. schemathesis contra o esquema OpenAPI da aplicação rodando (semente fixa, limitado)
+  8. schemathesis contra o esquema OpenAPI da aplicação rodando: todas as verificações, todas
+     as fases (examples, coverage, fuzzing, stateful), dados válidos e inválidos, semente fixa,
+     autenticado; SCHEMATHESIS_MAX_EXAMPLES exemplos por operação (padrão 30).
+     --schemathesis-only roda só esta etapa.
 
 Com CI=true o pytest inclui também a campanha de falhas curta (python -m chaos --quick, ~3 min,
 teste marcado "chaos"; veja docs/RELIABILITY.md). Fora do CI: CHAOS_CAMPAIGN=1 ./run_tests.sh.
@@ -38,6 +41,7 @@ EOF
 }
 
 LOCAL_ONLY=0
+ST_ONLY=0
 PYTEST_ARGS=()
 for arg in "$@"; do
     case "$arg" in
@@ -46,6 +50,7 @@ for arg in "$@"; do
             exit 0
             ;;
         --local) LOCAL_ONLY=1 ;;
+        --schemathesis-only) ST_ONLY=1 ;;
         *) PYTEST_ARGS+=("$arg") ;;
     esac
 done
@@ -217,7 +222,9 @@ ST_SEED=20251129
 ST_MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-30}"
 step_schemathesis() {
     local port url db_url status=0 waited=0
-    local checks="not_a_server_error,response_schema_conformance,status_code_conformance"
+    # Every check and every phase (examples, coverage, fuzzing, stateful), positive and
+    # negative data, on a fixed seed: any failure fails the step.
+    local checks="all" phases="examples,coverage,fuzzing,stateful"
     port="$(free_port)"
     if uses_postgres 2>/dev/null; then
         ST_DATABASE="$(postgres_admin base x)_schemathesis"
@@ -232,9 +239,12 @@ step_schemathesis() {
         info "Banco descartável: SQLite em arquivo temporário"
     fi
     # Authenticated as staff (the whole API is open to it); throttling out of the way.
-    local st_user="schemathesis" st_password token
+    local st_user="schemathesis" st_password token st_webhook_token
     st_password="$(python -c 'import secrets; print(secrets.token_urlsafe(24))')"
+    # The webhook is fuzzed past its token check too (its header goes with every request).
+    st_webhook_token="$(python -c 'import secrets; print(secrets.token_urlsafe(24))')"
     local -a server_env=(DJANGO_SETTINGS_MODULE=core.settings.development DEBUG=False
+        ASAAS_WEBHOOK_TOKEN="$st_webhook_token"
         DATABASE_URL="$db_url" MEDICAL_API_DB_NOTICE_SHOWN=1
         THROTTLE_ANON_RATE=100000/minute THROTTLE_USER_RATE=100000/minute
         THROTTLE_AUTH_RATE=100000/minute THROTTLE_WEBHOOK_RATE=100000/minute)
@@ -244,7 +254,7 @@ step_schemathesis() {
         DJANGO_SUPERUSER_PASSWORD="$st_password" python manage.py ensure_superuser >/dev/null ||
         return 1
 
-    env "${server_env[@]}" gunicorn core.wsgi:application --bind "127.0.0.1:$port" \
+    env "${server_env[@]}" gunicorn core.wsgi:application --config gunicorn.conf.py --bind "127.0.0.1:$port" \
         --workers 2 --timeout 30 --log-level warning >"$WORK_DIR/server.log" 2>&1 &
     ST_SERVER_PID=$!
     url="http://127.0.0.1:$port"
@@ -273,7 +283,10 @@ PY
     info "Aplicação em $url (semente $ST_SEED, até $ST_MAX_EXAMPLES exemplos por operação, como equipe)."
     schemathesis run "$url/api/schema/" \
         --header "Authorization: Bearer $token" \
+        --header "asaas-access-token: $st_webhook_token" \
         --checks "$checks" \
+        --phases "$phases" \
+        --mode all \
         --seed "$ST_SEED" \
         --max-examples "$ST_MAX_EXAMPLES" \
         --generation-database none \
@@ -302,22 +315,24 @@ cleanup_schemathesis() {
     fi
 }
 
-run_step "pytest (cobertura >= 90%)" step_pytest
-run_step "ruff check ." ruff check .
-run_step "ruff format --check ." ruff format --check .
-run_step "mypy ." mypy .
-run_step "makemigrations --check --dry-run" python manage.py makemigrations --check --dry-run
-run_step "spectacular --validate --fail-on-warn" step_spectacular
-if command -v shellcheck >/dev/null 2>&1; then
-    run_step "shellcheck" shellcheck -x "${SHELL_SCRIPTS[@]}"
-elif ((IN_CI == 1)); then
-    printf '\n%s━━ shellcheck%s\n' "$C_BOLD" "$C_RESET"
-    warn "CI=true e o shellcheck não está instalado (o .ci/run o instala)."
-    STEP_NAMES+=("shellcheck")
-    STEP_RESULTS+=("FALHOU (não instalado)")
-    FAILED=$((FAILED + 1))
-else
-    skip_step "shellcheck" "shellcheck não instalado"
+if ((ST_ONLY == 0)); then
+    run_step "pytest (cobertura >= 90%)" step_pytest
+    run_step "ruff check ." ruff check .
+    run_step "ruff format --check ." ruff format --check .
+    run_step "mypy ." mypy .
+    run_step "makemigrations --check --dry-run" python manage.py makemigrations --check --dry-run
+    run_step "spectacular --validate --fail-on-warn" step_spectacular
+    if command -v shellcheck >/dev/null 2>&1; then
+        run_step "shellcheck" shellcheck -x "${SHELL_SCRIPTS[@]}"
+    elif ((IN_CI == 1)); then
+        printf '\n%s━━ shellcheck%s\n' "$C_BOLD" "$C_RESET"
+        warn "CI=true e o shellcheck não está instalado (o .ci/run o instala)."
+        STEP_NAMES+=("shellcheck")
+        STEP_RESULTS+=("FALHOU (não instalado)")
+        FAILED=$((FAILED + 1))
+    else
+        skip_step "shellcheck" "shellcheck não instalado"
+    fi
 fi
 run_step "schemathesis (API ao vivo)" step_schemathesis
 

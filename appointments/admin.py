@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.audit import AdminAccessLogMixin
 from core.exceptions import DomainError
 
 from . import services
@@ -49,7 +50,7 @@ class AppointmentAdminForm(forms.ModelForm[Appointment]):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(SimpleHistoryAdmin):
+class AppointmentAdmin(AdminAccessLogMixin, SimpleHistoryAdmin):
     form = AppointmentAdminForm
     list_display = (
         "date",
@@ -84,7 +85,7 @@ class AppointmentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(SimpleHistoryAdmin):
+class PatientAdmin(AdminAccessLogMixin, SimpleHistoryAdmin):
     list_display = ("name", "email", "created_at")
     search_fields = ("name", "email", "=cpf")
     date_hierarchy = "created_at"

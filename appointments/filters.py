@@ -23,12 +23,27 @@ from .models import Appointment, Patient
 _SPACE_OFFSET = re.compile(r"^(.+[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
 
 
+#: Dates a filter accepts (far dates overflow day arithmetic and PostgreSQL's offsets).
+FILTER_MIN_YEAR = 1900
+FILTER_MAX_YEAR = 2200
+
+
 class DateOrDateTimeField(forms.Field):
-    """Accepts ``YYYY-MM-DD`` (a date) or an ISO 8601 date-time (aware or local)."""
+    """Accepts ``YYYY-MM-DD`` (a date) or an ISO 8601 date-time (aware or local), between the
+    years ``FILTER_MIN_YEAR`` and ``FILTER_MAX_YEAR``; aware values are normalised to UTC."""
 
     default_error_messages = {
         "invalid": _("Informe uma data (AAAA-MM-DD) ou data e hora ISO 8601 válida."),
+        "range": _("Informe uma data entre os anos %(start)d e %(end)d."),
     }
+
+    def _in_range(self, value: dt.date) -> None:
+        if not FILTER_MIN_YEAR <= value.year <= FILTER_MAX_YEAR:
+            raise forms.ValidationError(
+                self.error_messages["range"],
+                code="range",
+                params={"start": FILTER_MIN_YEAR, "end": FILTER_MAX_YEAR},
+            )
 
     def to_python(self, value: Any) -> dt.date | dt.datetime | None:
         if value in self.empty_values:
@@ -38,15 +53,17 @@ class DateOrDateTimeField(forms.Field):
             if len(text) == 10:
                 parsed_date = parse_date(text)
                 if parsed_date is not None:
+                    self._in_range(parsed_date)
                     return parsed_date
             parsed = parse_datetime(_SPACE_OFFSET.sub(r"\1+\2", text))
         except ValueError:
             parsed = None
         if parsed is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        self._in_range(parsed)
         if timezone.is_naive(parsed):
             parsed = timezone.make_aware(parsed)
-        return parsed
+        return parsed.astimezone(dt.UTC)
 
 
 @extend_schema_field(OpenApiTypes.STR)

@@ -4,11 +4,19 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
-from core.documents import mask_cpf, only_digits
+from core.api.bodies import plain_body
+from core.api.fields import (
+    ContractDecimalField,
+    StrictModelSerializer,
+    declare_shapes,
+    shaped_digits,
+)
+from core.documents import CPF_SHAPE, mask_cpf
 from professionals.selectors import professional_list_for
 from professionals.serializers import ProfessionalSummarySerializer
 
@@ -23,6 +31,18 @@ LATEST_DATE = dt.datetime(2100, 12, 31, 23, 59, tzinfo=dt.UTC)
 README_APPOINTMENT = {"date": "2025-07-15T14:30:00-03:00", "professional": 1}
 
 
+class BoundedDateTimeField(serializers.DateTimeField):
+    """A date-time whose conversion to the local time zone cannot overflow (year 1 with a
+    +23:59 offset, year 9999 local): such values are "invalid", never a 500."""
+
+    def to_internal_value(self, value: Any) -> dt.datetime:
+        try:
+            return super().to_internal_value(value)
+        except (OverflowError, ValueError):
+            self.fail("invalid", format="AAAA-MM-DDThh:mm[:ss][+HH:MM]")
+            raise  # pragma: no cover - fail() raises
+
+
 @extend_schema_serializer(
     examples=[
         OpenApiExample("Consulta (README)", value=README_APPOINTMENT, request_only=True),
@@ -34,11 +54,15 @@ README_APPOINTMENT = {"date": "2025-07-15T14:30:00-03:00", "professional": 1}
         ),
     ]
 )
-class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
+class AppointmentSerializer(StrictModelSerializer[Appointment]):
+    serializer_field_mapping = {
+        **StrictModelSerializer.serializer_field_mapping,
+        models.DateTimeField: BoundedDateTimeField,
+    }
     professional_data = ProfessionalSummarySerializer(source="professional", read_only=True)
     # Plain text, not format "uri": it is empty until the charge exists.
     asaas_invoice_url = serializers.CharField(read_only=True)
-    total_amount = serializers.DecimalField(
+    total_amount = ContractDecimalField(
         max_digits=10,
         decimal_places=2,
         min_value=Decimal("0.01"),
@@ -109,7 +133,7 @@ class AppointmentSerializer(serializers.ModelSerializer[Appointment]):
         )
     ]
 )
-class PatientSerializer(serializers.ModelSerializer[Patient]):
+class PatientSerializer(StrictModelSerializer[Patient]):
     """CPF is accepted with or without punctuation and stored as digits."""
 
     class Meta:
@@ -127,9 +151,16 @@ class PatientSerializer(serializers.ModelSerializer[Patient]):
         read_only_fields = ["id", "asaas_customer_id", "created_at", "updated_at"]
         extra_kwargs = {"cpf": {"max_length": 14}}
 
+    SHAPES = {"cpf": CPF_SHAPE}
+    SHAPE_MESSAGE = _("Informe o CPF com 11 dígitos, com ou sem pontuação (000.000.000-00).")
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        declare_shapes(fields, self.SHAPES, self.SHAPE_MESSAGE)
+        return fields
+
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("cpf"), str):
-            data = {**data, "cpf": only_digits(data["cpf"]) or data["cpf"]}
+        data = shaped_digits(plain_body(data), self.SHAPES, self.SHAPE_MESSAGE)
         return super().to_internal_value(data)
 
 

@@ -1,14 +1,21 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from core.api.idempotency import idempotent
+from core.api.query import StrictQueryParamsMixin
 from core.api.schema import (
     CONFLICT,
+    DATE_OR_DATETIME_PARAMETER,
+    ID_PARAMETER,
     NOT_FOUND,
     PROTECTED,
     READ_ERRORS,
@@ -39,9 +46,10 @@ WRITE_RESPONSES = {**WRITE_ERRORS, 409: CONFLICT}
         parameters=described_filter_parameters(
             AppointmentFilter,
             {
-                "professional": OpenApiTypes.INT,
+                "professional": ID_PARAMETER,
                 **dict.fromkeys(
-                    ("date", "date_start", "date_end", "start_date", "end_date"), OpenApiTypes.STR
+                    ("date", "date_start", "date_end", "start_date", "end_date"),
+                    DATE_OR_DATETIME_PARAMETER,
                 ),
             },
         ),
@@ -78,12 +86,18 @@ WRITE_RESPONSES = {**WRITE_ERRORS, 409: CONFLICT}
         responses={204: None, 404: NOT_FOUND, 409: PROTECTED},
     ),
 )
-class AppointmentViewSet(AccessLoggedMixin, viewsets.ModelViewSet[Appointment]):
+class AppointmentViewSet(
+    StrictQueryParamsMixin, AccessLoggedMixin, viewsets.ModelViewSet[Appointment]
+):
     serializer_class = AppointmentSerializer
     filterset_class = AppointmentFilter
 
     def get_queryset(self) -> QuerySet[Appointment]:
         return appointment_list_for(user=self.request.user)
+
+    @idempotent
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer: BaseSerializer[Appointment]) -> None:
         serializer.instance = services.appointment_create(**serializer.validated_data)
@@ -137,7 +151,7 @@ PATIENT_TAG = "Pacientes"
         responses={204: None, 404: NOT_FOUND, 409: PROTECTED},
     ),
 )
-class PatientViewSet(AccessLoggedMixin, viewsets.ModelViewSet[Patient]):
+class PatientViewSet(StrictQueryParamsMixin, AccessLoggedMixin, viewsets.ModelViewSet[Patient]):
     filterset_class = PatientFilter
     staff_only_actions = ("destroy",)
 

@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import AccessLog
+from .models import AccessLog, AuditPurge
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -35,3 +35,11 @@ class AccessLogAdmin(ReadOnlyAdmin):
     search_fields = ("actor_username", "object_id", "ip_address")
     date_hierarchy = "created_at"
     list_select_related = ("content_type",)
+
+
+@admin.register(AuditPurge)
+class AuditPurgeAdmin(ReadOnlyAdmin):
+    """Each run of purge_audit (the purge itself is kept as evidence)."""
+
+    list_display = ("created_at", "performed_by", "retention_days", "forced", "total")
+    list_filter = ("forced",)

@@ -72,12 +72,15 @@ def _stamp_history_ip(sender: Any, **kwargs: Any) -> None:
 
 
 class AccessLoggedMixin:
-    """For viewsets of personal data: record every read (detail and each listed row)."""
+    """For viewsets of personal data: record every read (detail and each listed row).
+    ``audited_actions`` narrows it (professionals: the detail, with the full CPF/CNPJ)."""
+
+    audited_actions: tuple[str, ...] = ("retrieve", "list")
 
     def retrieve(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().retrieve(request, *args, **kwargs)  # type: ignore[misc]
         instance = getattr(self, "_audited_instance", None)
-        if instance is not None:
+        if instance is not None and "retrieve" in self.audited_actions:
             access_log_record(request=request, objects=[instance], action=AccessAction.RETRIEVE)
         return response
 
@@ -88,6 +91,34 @@ class AccessLoggedMixin:
 
     def paginate_queryset(self, queryset: Any) -> Any:
         page = super().paginate_queryset(queryset)  # type: ignore[misc]
-        if page is not None and getattr(self, "action", None) == "list":
+        if (
+            page is not None
+            and getattr(self, "action", None) == "list"
+            and "list" in self.audited_actions
+        ):
             access_log_record(request=self.request, objects=page, action=AccessAction.LIST)  # type: ignore[attr-defined]
         return page
+
+
+class AdminAccessLogMixin:
+    """For admin pages of personal data: record who opened a record (change form) and which
+    rows a list page showed (searches included; the path is stored without the query)."""
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        response = super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+        if request.method == "GET" and response.status_code == 200:
+            original = (getattr(response, "context_data", None) or {}).get("original")
+            if original is not None:
+                access_log_record(request=request, objects=[original], action=AccessAction.RETRIEVE)
+        return response
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        response = super().changelist_view(request, extra_context)  # type: ignore[misc]
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if changelist is not None:
+            access_log_record(
+                request=request, objects=changelist.result_list, action=AccessAction.LIST
+            )
+        return response

@@ -9,9 +9,12 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings.development")
+from core.settings import default_settings_module
 
-app = Celery("core")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", default_settings_module())
+
+# delay() is best effort: a broker outage is logged, not raised (see core/degraded.py).
+app = Celery("core", task_cls="core.degraded:BestEffortDelayTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

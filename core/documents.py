@@ -53,3 +53,9 @@ def mask_document(value: str) -> str:
     if len(digits) == 14:
         return f"**.***.***/{digits[8:12]}-{digits[12:]}"
     return mask_cpf(digits)
+
+
+#: Written forms accepted by the API (with or without punctuation); the schema declares them.
+CPF_SHAPE = r"^(?:\d{11}|\d{3}\.\d{3}\.\d{3}-\d{2})$"
+CPF_CNPJ_SHAPE = r"^(?:\d{11}|\d{14}|\d{3}\.\d{3}\.\d{3}-\d{2}|\d{2}\.\d{3}\.\d{3}/\d{4}-\d{2})$"
+POSTAL_CODE_SHAPE = r"^(?:\d{8}|\d{5}-\d{3})$"

@@ -48,3 +48,55 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_username or '?'} {self.action} {self.content_type_id}:{self.object_id}"
+
+
+class AuditPurge(models.Model):
+    """One run of ``purge_audit``: when, by whom, the retention used and what it deleted."""
+
+    created_at = models.DateTimeField(_("quando"), auto_now_add=True)
+    performed_by = models.CharField(_("por"), max_length=150)
+    retention_days = models.PositiveIntegerField(_("retenção (dias)"))
+    cutoff = models.DateTimeField(_("apagado o anterior a"))
+    forced = models.BooleanField(_("abaixo do mínimo (--force)"), default=False)
+    counts = models.JSONField(_("registros apagados"), default=dict)
+    total = models.PositiveIntegerField(_("total apagado"), default=0)
+
+    class Meta:
+        verbose_name = _("expurgo de auditoria")
+        verbose_name_plural = _("expurgos de auditoria")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.performed_by}: {self.total}"
+
+
+class IdempotencyKey(models.Model):
+    """One ``Idempotency-Key`` of one user: the request it was first used with and, once that
+    request finished, the answer to replay. Kept for ``IDEMPOTENCY_KEY_TTL_HOURS`` (see
+    ``core/api/idempotency.py``; ``purge_idempotency_keys`` deletes older rows)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("usuário"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    key = models.CharField(_("chave"), max_length=255)
+    method = models.CharField(_("método"), max_length=10)
+    path = models.CharField(_("caminho"), max_length=255)
+    fingerprint = models.CharField(_("impressão da requisição"), max_length=64)
+    # NULL while the first request is still running.
+    response_status = models.PositiveSmallIntegerField(_("status da resposta"), null=True)
+    response_body = models.JSONField(_("corpo da resposta"), null=True)
+    created_at = models.DateTimeField(_("criada em"), db_index=True)
+    completed_at = models.DateTimeField(_("concluída em"), null=True)
+
+    class Meta:
+        verbose_name = _("chave de idempotência")
+        verbose_name_plural = _("chaves de idempotência")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotencykey_user_key_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"

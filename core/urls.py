@@ -1,10 +1,20 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from . import views
-from .api.auth import TokenObtainView, TokenRefreshThrottledView, TokenVerifyThrottledView
+from .admin_login import throttle_admin_login
+from .api.auth import (
+    LogoutView,
+    TokenObtainView,
+    TokenRefreshThrottledView,
+    TokenVerifyThrottledView,
+)
 from .api.permissions import DocsPermission
 
 docs = {"permission_classes": [DocsPermission]}
@@ -13,13 +23,19 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("auth/token/", TokenObtainView.as_view(), name="token-obtain"),
     path("auth/token/refresh/", TokenRefreshThrottledView.as_view(), name="token-refresh"),
     path("auth/token/verify/", TokenVerifyThrottledView.as_view(), name="token-verify"),
+    path("auth/logout/", LogoutView.as_view(), name="token-logout"),
     path("", include("professionals.urls")),
     path("", include("appointments.urls")),
     path("", include("payments.urls")),
     path("schema/", SpectacularAPIView.as_view(**docs), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema", **docs), name="swagger-ui"),
+    # Split view: Swagger UI's start-up script is a file of its own (no inline script: CSP).
+    path(
+        "docs/", SpectacularSwaggerSplitView.as_view(url_name="schema", **docs), name="swagger-ui"
+    ),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema", **docs), name="redoc"),
 ]
+
+throttle_admin_login(admin.site)
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),

@@ -2,6 +2,8 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings.production")
+from core.settings import default_settings_module
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", default_settings_module())
 
 application = get_wsgi_application()

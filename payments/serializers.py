@@ -8,11 +8,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from appointments.models import MAX_TOTAL_AMOUNT, Appointment
+from core.api.fields import ContractDecimalField, strict_string_class
 from payments.models import PaymentTransaction
 
 
 class RefundRequestSerializer(serializers.Serializer[None]):
-    amount = serializers.DecimalField(
+    amount = ContractDecimalField(
         max_digits=10,
         decimal_places=2,
         min_value=Decimal("0.01"),
@@ -21,7 +22,9 @@ class RefundRequestSerializer(serializers.Serializer[None]):
         allow_null=True,
         help_text=_("Valor a reembolsar; sem valor, reembolsa o saldo integral."),
     )
-    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    description = strict_string_class(serializers.CharField)(
+        max_length=500, required=False, allow_blank=True
+    )
 
 
 class PaymentTransactionSerializer(serializers.ModelSerializer[PaymentTransaction]):

@@ -6,6 +6,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
@@ -22,7 +23,10 @@ from rest_framework.views import APIView
 
 from appointments.models import Appointment
 from appointments.selectors import appointment_list_for
-from core.api.permissions import IsStaff
+from core.api.idempotency import idempotent
+from core.api.parsers import strict_json_loads
+from core.api.permissions import IsStaff, is_staff
+from core.api.query import StrictQueryParamsMixin, query_params_check
 from core.api.schema import NOT_FOUND, VALIDATION_ERROR, DetailErrorSerializer
 from core.audit import access_log_record
 from core.models import AccessAction
@@ -34,9 +38,9 @@ from payments.serializers import (
     WebhookAckSerializer,
 )
 from payments.services import charge_actions, webhooks
-from payments.services.asaas.payloads import decode_json
 from payments.services.asaas_service import AsaasError
 from payments.tasks import process_webhook_event_task
+from payments.throttling import AsaasRefreshThrottle, wants_refresh
 
 TAG = "Pagamentos"
 ASAAS_UNAVAILABLE = OpenApiResponse(
@@ -51,7 +55,7 @@ def _asaas_unavailable(error: AsaasError) -> Response:
     )
 
 
-class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
+class AppointmentPaymentViewSet(StrictQueryParamsMixin, viewsets.GenericViewSet[Appointment]):
     """Payment actions on an appointment: /api/appointments/{id}/<action>/."""
 
     def get_serializer_class(self) -> Any:
@@ -59,6 +63,27 @@ class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
         return RefundRequestSerializer if self.action == "refund" else PaymentStatusSerializer
 
     staff_only_actions = ("refund", "resubmit_payment")
+    query_params_by_action = {"payment_status": ("refresh",)}
+    # Staff model permissions per action (see core.api.permissions).
+    staff_permissions = {
+        "payment_status": ("appointments.view_appointment",),
+        "cancel_payment": ("appointments.change_appointment",),
+        "refund": ("appointments.change_appointment", "payments.change_paymenttransaction"),
+        "resubmit_payment": (
+            "appointments.change_appointment",
+            "payments.change_paymenttransaction",
+        ),
+    }
+
+    def get_throttles(self) -> list[Any]:
+        throttles = list(super().get_throttles())
+        if (
+            self.action == "payment_status"
+            and wants_refresh(self.request.query_params.get("refresh"))
+            and not is_staff(self.request)
+        ):
+            throttles.append(AsaasRefreshThrottle())
+        return throttles
 
     def get_queryset(self) -> QuerySet[Appointment]:
         return appointment_list_for(user=self.request.user).prefetch_related(
@@ -81,6 +106,7 @@ class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
         request=None,
         responses={200: PaymentStatusSerializer, 400: VALIDATION_ERROR, 404: NOT_FOUND},
     )
+    @idempotent
     @action(detail=True, methods=["post"], url_path="cancel_payment")
     def cancel_payment(self, request: Request, pk: str | None = None) -> Response:
         appointment = self.get_object()
@@ -91,13 +117,14 @@ class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
         summary=gettext_lazy("Status do pagamento"),
         description=gettext_lazy(
             "Estado local da cobrança e as últimas transações; com refresh=true também "
-            "sincroniza com o Asaas."
+            "sincroniza com o Asaas (para profissionais, limitado a THROTTLE_ASAAS_REFRESH_RATE, "
+            "10 por minuto: 429 além disso)."
         ),
         tags=[TAG],
         parameters=[
             OpenApiParameter(
                 "refresh",
-                OpenApiTypes.BOOL,
+                {"type": "string", "enum": ["true", "false", "1", "0"]},
                 description=gettext_lazy("Consultar o Asaas antes de responder."),
             )
         ],
@@ -111,7 +138,7 @@ class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
     @action(detail=True, methods=["get"], url_path="payment_status")
     def payment_status(self, request: Request, pk: str | None = None) -> Response:
         appointment = self.get_object()
-        refresh = request.query_params.get("refresh", "false").lower()
+        refresh = request.query_params.get("refresh", "false")
         if refresh not in {"true", "false", "1", "0"}:
             raise ValidationError({"refresh": [_("Use true ou false.")]})
         if refresh in {"true", "1"}:
@@ -131,6 +158,7 @@ class AppointmentPaymentViewSet(viewsets.GenericViewSet[Appointment]):
         request=RefundRequestSerializer,
         responses={200: PaymentStatusSerializer, 400: VALIDATION_ERROR, 404: NOT_FOUND},
     )
+    @idempotent
     @action(detail=True, methods=["post"], url_path="refund")
     def refund(self, request: Request, pk: str | None = None) -> Response:
         appointment = self.get_object()
@@ -187,16 +215,25 @@ class AsaasWebhookView(APIView):
             401: OpenApiResponse(
                 DetailErrorSerializer, description=gettext_lazy("Token inválido.")
             ),
+            413: OpenApiResponse(
+                DetailErrorSerializer,
+                description=gettext_lazy("Corpo maior que WEBHOOK_MAX_BYTES (64 KiB)."),
+            ),
         },
     )
     def post(self, request: Request) -> Response:
+        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.WEBHOOK_MAX_BYTES:
+            return Response(
+                {"detail": _("O corpo do webhook é grande demais.")},
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
         if not webhooks.webhook_token_is_valid(request.headers.get("asaas-access-token")):
             return Response(
                 {"detail": _("Token de webhook ausente ou inválido.")},
                 status=status.HTTP_401_UNAUTHORIZED,
             )
         try:
-            payload = decode_json(request.body)
+            payload = strict_json_loads(request.body, parse_float=Decimal)
         except (ValueError, UnicodeDecodeError):
             raise ValidationError(
                 {"non_field_errors": [_("O corpo da requisição não é um JSON válido.")]}
@@ -218,6 +255,7 @@ class AsaasWebhookView(APIView):
 
 class PaymentMetricsView(APIView):
     permission_classes = [permissions.IsAuthenticated, IsStaff]
+    staff_permissions = ("payments.view_paymenttransaction",)
 
     @extend_schema(
         summary=gettext_lazy("Métricas de pagamento"),
@@ -228,7 +266,9 @@ class PaymentMetricsView(APIView):
         tags=[TAG],
         parameters=[
             OpenApiParameter(
-                "days", OpenApiTypes.INT, description=gettext_lazy("Dias (1 a 90, padrão 7).")
+                "days",
+                {"type": "integer", "minimum": 1, "maximum": 90, "default": 7},
+                description=gettext_lazy("Dias (1 a 90, padrão 7)."),
             )
         ],
         responses={
@@ -238,6 +278,7 @@ class PaymentMetricsView(APIView):
         },
     )
     def get(self, request: Request) -> Response:
+        query_params_check(request, {"days"})
         raw = request.query_params.get("days", "7")
         if not raw.isdigit() or not 1 <= int(raw) <= 90:
             raise ValidationError({"days": [_("Informe um número inteiro entre 1 e 90.")]})

@@ -1,11 +1,13 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.audit import AdminAccessLogMixin
+
 from .models import SERVER_OWNED_FIELDS, Professional
 
 
 @admin.register(Professional)
-class ProfessionalAdmin(SimpleHistoryAdmin):
+class ProfessionalAdmin(AdminAccessLogMixin, SimpleHistoryAdmin):
     list_display = (
         "preferred_name",
         "profession",

@@ -48,6 +48,10 @@ SERVER_OWNED_FIELDS = (
 )
 
 
+#: Longest address accepted (the form, the API and the schema say so).
+ADDRESS_MAX_LENGTH = 500
+
+
 def default_split_percentage() -> Decimal:
     from django.conf import settings
 
@@ -59,7 +63,7 @@ class Professional(models.Model):
 
     preferred_name = models.CharField(_("nome social"), max_length=255)
     profession = models.CharField(_("profissão"), max_length=100)
-    address = models.TextField(_("endereço"))
+    address = models.TextField(_("endereço"), max_length=ADDRESS_MAX_LENGTH)
     contact = models.CharField(_("contato"), max_length=255, validators=[validate_contact])
 
     # Payment data (Asaas). All optional: a professional without it is bookable but not

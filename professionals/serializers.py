@@ -2,10 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
-from core.documents import mask_document, only_digits
+from core.api.bodies import plain_body
+from core.api.fields import StrictModelSerializer, declare_shapes, shaped_digits
+from core.documents import CPF_CNPJ_SHAPE, POSTAL_CODE_SHAPE, mask_document
 
 from .models import CLIENT_FIELDS, SERVER_OWNED_FIELDS, Professional
 
@@ -20,7 +23,7 @@ README_PROFESSIONAL = {
 @extend_schema_serializer(
     examples=[OpenApiExample("Profissional (README)", value=README_PROFESSIONAL, request_only=True)]
 )
-class ProfessionalSerializer(serializers.ModelSerializer[Professional]):
+class ProfessionalSerializer(StrictModelSerializer[Professional]):
     class Meta:
         model = Professional
         fields = ["id", *CLIENT_FIELDS, *SERVER_OWNED_FIELDS]
@@ -33,8 +36,12 @@ class ProfessionalSerializer(serializers.ModelSerializer[Professional]):
     #: Only staff may set these (the professional's commission and where it is paid).
     STAFF_ONLY_FIELDS = ("split_percentage", "asaas_wallet_id")
 
+    SHAPES = {"cpf_cnpj": CPF_CNPJ_SHAPE, "postal_code": POSTAL_CODE_SHAPE}
+    SHAPE_MESSAGE = _("Formato inválido: use só dígitos ou a pontuação usual.")
+
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()
+        declare_shapes(fields, self.SHAPES, self.SHAPE_MESSAGE)
         request = self.context.get("request")
         user = getattr(request, "user", None)
         if not (user is not None and user.is_staff):
@@ -50,15 +57,7 @@ class ProfessionalSerializer(serializers.ModelSerializer[Professional]):
         return data
 
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
-            data = {
-                **data,
-                **{
-                    key: only_digits(data[key]) or data[key]
-                    for key in ("cpf_cnpj", "postal_code")
-                    if isinstance(data.get(key), str)
-                },
-            }
+        data = shaped_digits(plain_body(data), self.SHAPES, self.SHAPE_MESSAGE)
         return super().to_internal_value(data)
 
 

@@ -6,7 +6,9 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.serializers import BaseSerializer
 
+from core.api.query import StrictQueryParamsMixin
 from core.api.schema import NOT_FOUND, PROTECTED, READ_ERRORS, VALIDATION_ERROR, WRITE_ERRORS
+from core.audit import AccessLoggedMixin
 
 from . import services
 from .filters import ProfessionalFilter
@@ -55,10 +57,13 @@ TAG = "Profissionais"
         responses={204: None, 404: NOT_FOUND, 409: PROTECTED},
     ),
 )
-class ProfessionalViewSet(viewsets.ModelViewSet[Professional]):
+class ProfessionalViewSet(
+    StrictQueryParamsMixin, AccessLoggedMixin, viewsets.ModelViewSet[Professional]
+):
     serializer_class = ProfessionalSerializer
     filterset_class = ProfessionalFilter
     staff_only_actions = ("create", "destroy")
+    audited_actions = ("retrieve",)  # the detail shows the full CPF/CNPJ and the income
 
     def get_queryset(self) -> QuerySet[Professional]:
         return professional_list_for(user=self.request.user)

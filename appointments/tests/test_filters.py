@@ -252,12 +252,17 @@ def test_date_error_message_is_portuguese(api_client: APIClient) -> None:
     assert "AAAA-MM-DD" in response.json()["date"][0]
 
 
-def test_empty_filter_values_are_ignored(api_client: APIClient) -> None:
+def test_empty_filter_values_are_refused_by_name(api_client: APIClient) -> None:
+    """The schema declares a pattern (dates) or an integer (professional): an empty value
+    is invalid like any other, not a silent "no filter"; an empty ordering means none."""
     appointment = AppointmentFactory.create()
 
     response = get(api_client, {"date": "", "professional": "", "date_start": "", "ordering": ""})
+    ordering_only = get(api_client, {"ordering": ""})
 
-    assert ids(response) == [appointment.pk]
+    assert response.status_code == 400
+    assert set(response.json()) == {"date", "professional", "date_start"}
+    assert ids(ordering_only) == [appointment.pk]
 
 
 # --- queries ------------------------------------------------------------------------------

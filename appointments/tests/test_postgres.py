@@ -290,4 +290,6 @@ def staff_api(user: Any) -> APIClient:
 def make_staff() -> Any:
     from django.contrib.auth import get_user_model
 
-    return get_user_model().objects.create_user(username="corrida", is_staff=True)
+    return get_user_model().objects.create_user(
+        username="corrida", is_staff=True, is_superuser=True
+    )

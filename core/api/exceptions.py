@@ -32,6 +32,16 @@ def domain_error_response(exc: DomainError) -> Response:
     return Response(data, status=exc.status_code)
 
 
+def _parse_error_message(exc: ParseError) -> str:
+    """Our parsers' own Portuguese message; DRF's English ones replaced."""
+    detail = str(exc.detail)
+    if detail.startswith("Multipart form parse error"):
+        return str(_("O corpo multipart é inválido."))
+    if detail == str(ParseError.default_detail) or detail.startswith("JSON parse error"):
+        return str(_("O corpo da requisição não é um JSON válido."))
+    return detail
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         return domain_error_response(exc)
@@ -45,10 +55,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             status=status.HTTP_409_CONFLICT,
         )
     if isinstance(exc, ParseError):
-        # Malformed JSON is a client error about the body as a whole.
-        exc = ValidationError(
-            {"non_field_errors": [_("O corpo da requisição não é um JSON válido.")]}
-        )
+        # A malformed body is a client error about the body as a whole.
+        exc = ValidationError({"non_field_errors": [_parse_error_message(exc)]})
     elif isinstance(exc, Http404):
         exc = NotFound()  # Django's message names the model, in English
     response = drf_exception_handler(exc, context)

@@ -17,6 +17,16 @@ class StandardPagination(PageNumberPagination):
     page_query_param = "page"
     invalid_page_message = str(_("Página inválida."))
 
+    def get_page_number(self, request: Request, paginator: Any) -> Any:
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None or raw == "":
+            return 1
+        if not raw.isdigit() or int(raw) < 1:
+            raise ValidationError(
+                {self.page_query_param: [_("Informe um número inteiro a partir de 1.")]}
+            )
+        return int(raw)
+
     def get_page_size(self, request: Request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None or raw == "":

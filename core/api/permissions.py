@@ -1,4 +1,10 @@
-"""Roles: staff (operators: everything) and professional users (their own data only).
+"""Roles: staff (operators: what their Django model permissions allow) and professional users
+(their own data only).
+
+Staff users are held to Django's model permissions, as in the admin: reading needs
+``view_<model>``, creating ``add_``, editing ``change_``, deleting ``delete_``; a view may name
+the permissions of its own actions in ``staff_permissions`` (e.g. a refund). The "operador"
+group (``core.operators``) bundles the day-to-day ones; superusers have them all.
 
 Object access is enforced by scoping querysets (another professional's object is simply not
 found: 404, never 403 — a 403 would confirm that it exists). This module decides which
@@ -33,15 +39,46 @@ def request_professional(request: Request) -> Professional | None:
     return professional
 
 
+METHOD_PERMISSIONS = {
+    "GET": "view",
+    "HEAD": "view",
+    "OPTIONS": "view",
+    "POST": "add",
+    "PUT": "change",
+    "PATCH": "change",
+    "DELETE": "delete",
+}
+
+
+def staff_permissions_required(request: Request, view: APIView) -> tuple[str, ...]:
+    """The Django permissions a staff user needs for this request on this view."""
+    declared: Any = getattr(view, "staff_permissions", None)
+    action = getattr(view, "action", None)
+    if isinstance(declared, dict) and action in declared:
+        return tuple(declared[action])
+    if isinstance(declared, tuple | list):
+        return tuple(declared)
+    get_queryset = getattr(view, "get_queryset", None)
+    if get_queryset is None:
+        return ()
+    model = get_queryset().model
+    verb = METHOD_PERMISSIONS.get(request.method or "GET", "change")
+    return (f"{model._meta.app_label}.{verb}_{model._meta.model_name}",)
+
+
+def staff_may(request: Request, view: APIView) -> bool:
+    return bool(request.user.has_perms(staff_permissions_required(request, view)))
+
+
 class RolePermission(BasePermission):
-    """Staff may do everything; a professional user everything except the view's
-    ``staff_only_actions``; any other authenticated user nothing."""
+    """Staff may do what their model permissions allow; a professional user everything except
+    the view's ``staff_only_actions``; any other authenticated user nothing."""
 
     message = _("Seu usuário não tem permissão para esta operação.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         if is_staff(request):
-            return True
+            return staff_may(request, view)
         if request_professional(request) is None:
             return False
         staff_only: Any = getattr(view, "staff_only_actions", ())
@@ -49,10 +86,12 @@ class RolePermission(BasePermission):
 
 
 class IsStaff(BasePermission):
+    """Staff with the view's ``staff_permissions`` (model permissions)."""
+
     message = _("Apenas a equipe pode fazer isto.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        return is_staff(request)
+        return is_staff(request) and staff_may(request, view)
 
 
 class DocsPermission(BasePermission):

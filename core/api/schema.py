@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -47,7 +46,11 @@ VALIDATION_ERROR = OpenApiResponse(
 )
 NOT_FOUND = OpenApiResponse(DetailErrorSerializer, description=_("Recurso não encontrado."))
 UNSUPPORTED_MEDIA = OpenApiResponse(
-    DetailErrorSerializer, description=_("Tipo de mídia não suportado (use application/json).")
+    DetailErrorSerializer,
+    description=_(
+        "Tipo de mídia não suportado (use application/json, application/x-www-form-urlencoded "
+        "ou multipart/form-data)."
+    ),
 )
 CONFLICT = OpenApiResponse(
     ConflictErrorSerializer,
@@ -60,12 +63,22 @@ PROTECTED = OpenApiResponse(
 )
 
 READ_ERRORS = {404: NOT_FOUND}
+
+#: An id in a query string (bounded like the database's bigint).
+ID_PARAMETER = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+#: A day (AAAA-MM-DD) or an ISO 8601 instant between the years 1900 and 2200, as the date
+#: filters accept it (day numbers up to 28 in the pattern: every month has them).
+DATE_OR_DATETIME_PARAMETER = {
+    "type": "string",
+    "pattern": (
+        r"^(?:19\d\d|2[01]\d\d|2200)-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])"
+        r"(?:T(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d)?(?:Z|[+-](?:0\d|1[0-4]):[0-5]\d)?)?$"
+    ),
+}
 WRITE_ERRORS = {400: VALIDATION_ERROR, 415: UNSUPPORTED_MEDIA}
 
 
-def described_filter_parameters(
-    filterset: type, types: dict[str, OpenApiTypes]
-) -> list[OpenApiParameter]:
+def described_filter_parameters(filterset: type, types: dict[str, Any]) -> list[OpenApiParameter]:
     """Query parameters for filters whose schema type is overridden, keeping their labels
     (drf-spectacular drops the label of a filter whose class carries a type override)."""
     filters = filterset.base_filters  # type: ignore[attr-defined]
@@ -101,4 +114,87 @@ def add_common_error_responses(
                 operation["responses"].setdefault(
                     code, {"description": description, "content": detail}
                 )
+    return result
+
+
+FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+STRICT_QUERY_NOTE = str(
+    _(
+        "Parâmetros de consulta não listados aqui, ou repetidos, respondem 400 com o nome de "
+        "cada um."
+    )
+)
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A request component as a form can carry it: no ``null`` (a form has no way to say
+    it): a nullable field takes the empty value instead."""
+    properties = {}
+    for name, prop in schema.get("properties", {}).items():
+        nullable = bool(prop.get("nullable"))
+        prop = {key: value for key, value in prop.items() if key != "nullable"}
+        for combinator in ("oneOf", "anyOf"):
+            if combinator in prop:
+                options = [
+                    option
+                    for option in prop[combinator]
+                    if option.get("$ref") != "#/components/schemas/NullEnum"
+                ]
+                prop[combinator] = options
+        has_blank = any(
+            option.get("maxLength") == 0 or option.get("$ref", "").endswith("/BlankEnum")
+            for option in prop.get("oneOf", []) + prop.get("anyOf", [])
+        )
+        if nullable and not has_blank:
+            # In a form an empty value stands for null.
+            prop = {"anyOf": [prop, {"type": "string", "maxLength": 0}]}
+        properties[name] = prop
+    return {**schema, "properties": properties}
+
+
+#: Documents the API reads in their written shapes but answers masked in lists
+#: (``***.456.789-**``): the shape is a request-only pattern.
+INPUT_SHAPED_FIELDS = frozenset({"cpf", "cpf_cnpj", "postal_code"})
+
+
+def _drop_input_patterns(component: dict[str, Any]) -> None:
+    for name, prop in component.get("properties", {}).items():
+        if name not in INPUT_SHAPED_FIELDS:
+            continue
+        prop.pop("pattern", None)
+        options = prop.pop("oneOf", [])
+        if options:  # "shaped or blank" becomes "a string" (masked or blank)
+            lengths = [option.get("maxLength", 0) for option in options]
+            prop.update({"type": "string", "maxLength": max(lengths)})
+
+
+def contract_details(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular post-processing hook:
+
+    * form-encoded and multipart bodies point to a ``...Form`` variant of the JSON component
+      without ``null`` (see ``_without_null``);
+    * operations that reject unknown query parameters say so.
+    """
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    for name, component in components.items():
+        if not name.endswith(("Request", "RequestForm")):
+            _drop_input_patterns(component)
+    for methods in result.get("paths", {}).values():
+        for operation in methods.values():
+            if not isinstance(operation, dict):
+                continue
+            content = (operation.get("requestBody") or {}).get("content", {})
+            for media_type in FORM_MEDIA_TYPES:
+                reference = content.get(media_type, {}).get("schema", {}).get("$ref", "")
+                name = reference.rsplit("/", 1)[-1]
+                if name in components:
+                    form_name = f"{name}Form"
+                    components.setdefault(form_name, _without_null(components[name]))
+                    content[media_type]["schema"] = {"$ref": f"#/components/schemas/{form_name}"}
+            if any(p.get("in") == "query" for p in operation.get("parameters", [])):
+                description = operation.get("description", "")
+                if STRICT_QUERY_NOTE not in description:
+                    operation["description"] = f"{description}\n\n{STRICT_QUERY_NOTE}".strip()
     return result

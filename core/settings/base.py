@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import django_stubs_ext
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.utils.translation import gettext_lazy as _
 
 from .environment import BASE_DIR, env, raw_str
@@ -44,6 +45,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # JSON errors under /api/ (outermost: also wraps errors of the middleware below).
+    "core.middleware.ApiJsonErrorsMiddleware",
+    # /api/ routes with or without the trailing slash (before CommonMiddleware's APPEND_SLASH).
+    "core.middleware.ApiTrailingSlashMiddleware",
+    # Cache-Control: no-store under /api/, Content-Security-Policy on the admin and the docs.
+    "core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -121,6 +128,8 @@ REST_FRAMEWORK = {
         "user": env.str("THROTTLE_USER_RATE", default="600/minute"),
         "auth": env.str("THROTTLE_AUTH_RATE", default="10/minute"),
         "asaas_webhook": env.str("THROTTLE_WEBHOOK_RATE", default="1200/minute"),
+        # payment_status?refresh=true by a professional: one outbound Asaas call each.
+        "asaas_refresh": env.str("THROTTLE_ASAAS_REFRESH_RATE", default="10/minute"),
     },
     # Proxies in front of the app (X-Forwarded-For is trusted only that many hops deep).
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
@@ -128,7 +137,12 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON (strict: no NaN, no NUL, bounded nesting), form-encoded and multipart bodies.
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "core.api.parsers.StrictMultiPartParser",
+    ],
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "iso-8601",
 }
@@ -153,6 +167,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api.schema.add_common_error_responses",
+        "core.api.schema.contract_details",
+        "core.api.idempotency.idempotency_schema_hook",
     ],
 }
 
@@ -166,7 +182,14 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # Tokens carry a digest of the password hash: a new password revokes them all.
+    "CHECK_REVOKE_TOKEN": True,
+    "TOKEN_OBTAIN_SERIALIZER": "core.api.sessions.SessionTokenObtainSerializer",
+    "TOKEN_REFRESH_SERIALIZER": "core.api.sessions.SessionTokenRefreshSerializer",
+    "TOKEN_VERIFY_SERIALIZER": "core.api.sessions.SessionTokenVerifySerializer",
 }
+# Absolute session lifetime: no refresh extends a token session past this many hours after login.
+JWT_SESSION_MAX_HOURS = env.int("JWT_SESSION_MAX_HOURS", default=12)
 # The OpenAPI schema and docs: public, or staff only (the production default).
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=True)
 # The admin's URL prefix (change it in production to keep scanners off the login page).
@@ -176,15 +199,24 @@ AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=2555)
 # Browsers allowed to call the API from another origin (comma-separated, exact origins).
 CORS_ALLOWED_ORIGINS: list[str] = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_CREDENTIALS = False
+# Browsers may send Idempotency-Key and read whether an answer was replayed.
+CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key")
+CORS_EXPOSE_HEADERS = ["Idempotent-Replayed", "Retry-After"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
 # Throttling counters live in the cache: shared by every process through Redis when
 # configured, otherwise through files under var/cache (still shared on one machine).
+# Redis down → the cache misses and throttling fails open (core/degraded.py); short timeouts.
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env.str("REDIS_URL")}
+        {
+            "BACKEND": "core.degraded.FailOpenRedisCache",
+            "LOCATION": env.str("REDIS_URL"),
+            "OPTIONS": REDIS_CACHE_OPTIONS,
+        }
         if env.str("REDIS_URL", default="")
         else {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -201,19 +233,53 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        # No query string (search terms: CPF, names, e-mails) in any line the project writes.
+        "no_query_string": {"()": "core.logging.QueryStringRedactingFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["no_query_string"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # runserver's access lines (Django's own handler for them keeps the query string).
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# E-mail: EMAIL_URL (smtp://user:password@host:587, smtp+tls://..., smtp+ssl://...) or the
+# usual EMAIL_HOST/EMAIL_PORT/EMAIL_HOST_USER/EMAIL_HOST_PASSWORD/EMAIL_USE_TLS/EMAIL_USE_SSL.
+# Without either, e-mails are printed by the console backend (development only: production
+# refuses it unless EMAIL_ALLOW_CONSOLE=true, see production.py).
+CONSOLE_EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+SMTP_EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env.str("EMAIL_HOST", default="")
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = raw_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=not env.bool("EMAIL_USE_SSL", default=False))
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="") or (
+    SMTP_EMAIL_BACKEND if EMAIL_HOST else CONSOLE_EMAIL_BACKEND
+)
+if env.str("EMAIL_URL", default=""):
+    _email = env.email_url("EMAIL_URL")
+    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    EMAIL_HOST = _email.get("EMAIL_HOST", "")
+    EMAIL_PORT = int(_email.get("EMAIL_PORT") or 587)
+    EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS", False))
+    EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL", False))
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Medical API <no-reply@medical-api.local>"
 )
@@ -224,9 +290,16 @@ DEFAULT_FROM_EMAIL = env.str(
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_QUEUE_DIR = Path(env.str("CELERY_QUEUE_DIR", default=str(BASE_DIR / "var" / "celery")))
 CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost/"
+# visibility_timeout: longer than any retry countdown (retry_backoff_max), so no task is
+# redelivered twice. Socket timeouts: a dead or hung Redis must not block a web request that
+# publishes a task (kombu waits forever by default); 2 s stays above BRPOP's 1 s.
+REDIS_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+    "visibility_timeout": 2 * 60 * 60,
+    "socket_connect_timeout": 1.0,
+    "socket_timeout": 2.0,
+}
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
-    # Longer than any retry countdown (retry_backoff_max below), so no task is redelivered twice.
-    {"visibility_timeout": 2 * 60 * 60}
+    REDIS_BROKER_TRANSPORT_OPTIONS
     if REDIS_URL
     else {
         "data_folder_in": str(CELERY_QUEUE_DIR / "queue"),
@@ -246,6 +319,17 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_TASK_DEFAULT_RETRY_DELAY = 5
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing from a web request while the broker is down must fail fast (the work is then
+# picked up by the sweeper / webhook replay): one quick retry, 1 s to connect.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
+# The worker waits for the broker as long as it takes (the default gives up after 100 tries).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_QUEUE_DIR / "celerybeat-schedule")
@@ -266,12 +350,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.reconcile_payments_task",
         "schedule": env.float("PAYMENT_RECONCILE_INTERVAL_SECONDS", default=86400.0),
     },
+    "purge-idempotency-keys": {
+        "task": "core.tasks.purge_idempotency_keys_task",
+        "schedule": 3600.0,
+    },
 }
+# Idempotency-Key records are replayed for this long, then purged (core/api/idempotency.py).
+IDEMPOTENCY_KEY_TTL_HOURS = 24
 
 # --- Asaas ------------------------------------------------------------------------------------
 ASAAS_API_URL = env.str("ASAAS_API_URL", default="http://127.0.0.1:8001/v3")
 ASAAS_API_KEY = raw_str("ASAAS_API_KEY")
 ASAAS_WEBHOOK_TOKEN = raw_str("ASAAS_WEBHOOK_TOKEN")
+# Largest webhook body accepted (bytes); larger ones answer 413 and nothing is stored.
+WEBHOOK_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=64 * 1024)
 ASAAS_TIMEOUT = env.float("ASAAS_TIMEOUT", default=10.0)
 ASAAS_USER_AGENT = env.str("ASAAS_USER_AGENT", default="MedicalAPI/1.0")
 ASAAS_EMULATOR_PORT = env.int("ASAAS_EMULATOR_PORT", default=8001)

@@ -39,5 +39,23 @@ SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
+# E-mail must leave the machine: the console/locmem/file/dummy backends would print patients'
+# names and e-mails into the worker's output (or drop them) and no patient would be told.
+UNDELIVERED_EMAIL_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+}
+if EMAIL_BACKEND in UNDELIVERED_EMAIL_BACKENDS and not env.bool(
+    "EMAIL_ALLOW_CONSOLE", default=False
+):
+    raise ImproperlyConfigured(
+        "Set EMAIL_URL (or EMAIL_HOST and friends) for production e-mail, or "
+        "EMAIL_ALLOW_CONSOLE=true to accept e-mails that are never delivered."
+    )
+if EMAIL_BACKEND == SMTP_EMAIL_BACKEND and not EMAIL_HOST:
+    raise ImproperlyConfigured("Set EMAIL_URL or EMAIL_HOST for the SMTP e-mail backend.")
+
 # Schema and docs are for operators unless explicitly published.
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)

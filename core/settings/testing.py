@@ -28,7 +28,7 @@ MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise.")]
 # Tests publish to Redis when one is configured (the end-to-end tests run a real worker on it);
 # otherwise to an in-memory broker nobody consumes (unit tests call tasks directly).
 CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
 ASAAS_API_KEY = raw_str("ASAAS_API_KEY", "$aact_hmlg_emulator_root_key")
 ASAAS_WEBHOOK_TOKEN = raw_str("ASAAS_WEBHOOK_TOKEN", "testing-webhook-token-0123456789abcdef")
 

@@ -31,9 +31,15 @@ def new_cpf() -> str:
 
 
 def make_user(username: str, **extra: Any) -> Any:
-    return get_user_model().objects.create_user(
+    """A user; staff users join the "operador" group (their day-to-day model permissions)."""
+    from core.operators import operator_group_ensure
+
+    user = get_user_model().objects.create_user(
         username=username, email=f"{username}@example.com", password=PASSWORD, **extra
     )
+    if user.is_staff and not user.is_superuser:
+        user.groups.add(operator_group_ensure())
+    return user
 
 
 def make_patient(name: str, **extra: Any) -> Patient:
@@ -77,7 +83,7 @@ class World:
 
 
 def build_world() -> World:
-    staff = make_user("equipe-acesso", is_staff=True)
+    staff = make_user("equipe-acesso", is_staff=True, is_superuser=True)
     user_a = make_user("prof-a")
     user_b = make_user("prof-b")
     plain = make_user("sem-papel")

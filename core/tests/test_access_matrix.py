@@ -162,6 +162,7 @@ MATRIX: dict[str, Op] = {
     "token obtain": Op("post", const("/api/auth/token/"), token_body, (200, 200, 200, 200, 400)),
     "token refresh": Op("post", const("/api/auth/token/refresh/"), None, everyone(400)),
     "token verify": Op("post", const("/api/auth/token/verify/"), None, everyone(400)),
+    "logout": Op("post", const("/api/auth/logout/"), None, everyone(400)),
     "webhook": Op("post", const("/api/payments/webhooks/asaas/"), None, everyone(401)),
     "health": Op("get", const("/health/"), None, everyone(200)),
 }
@@ -217,7 +218,7 @@ def test_the_matrix_covers_every_api_endpoint_and_method(world: World) -> None:
 def test_plain_user_is_refused_everywhere_in_the_api(world: World, settings: Any) -> None:
     """An authenticated user with no role: 403 on every method of every protected endpoint."""
     settings.API_DOCS_PUBLIC = False
-    open_names = {"token-obtain", "token-refresh", "token-verify", "asaas-webhook"}
+    open_names = {"token-obtain", "token-refresh", "token-verify", "token-logout", "asaas-webhook"}
     client = world.client("plain")
     checked = 0
     for route in all_routes():

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 
 #: ``/api/`` endpoints that anonymous callers may reach (each with its own check below).
-TOKEN_ENDPOINTS = {"token-obtain", "token-refresh", "token-verify"}
+TOKEN_ENDPOINTS = {"token-obtain", "token-refresh", "token-verify", "token-logout"}
 WEBHOOK = "asaas-webhook"
 DOCS = {"schema", "swagger-ui", "redoc"}
 API_ALLOW_LIST = TOKEN_ENDPOINTS | {WEBHOOK} | DOCS
@@ -64,6 +64,7 @@ def check_token_endpoint(client: APIClient, route: Route, path: str) -> None:
         "token-obtain": {"username": "ninguem", "password": "errada"},
         "token-refresh": {"refresh": "nao.e.um.token"},
         "token-verify": {"token": "nao.e.um.token"},
+        "token-logout": {"refresh": "nao.e.um.token"},
     }
     empty = client.post(path, {}, format="json")
     wrong = client.post(path, bad[route.name or ""], format="json")

@@ -150,9 +150,7 @@ def test_post_on_a_detail_url_is_405(api_client: APIClient) -> None:
 
 
 @pytest.mark.parametrize("url", [PROFESSIONALS, APPOINTMENTS])
-@pytest.mark.parametrize(
-    "content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"]
-)
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "application/yaml"])
 def test_unsupported_media_type_is_415_with_detail(
     api_client: APIClient, url: str, content_type: str
 ) -> None:

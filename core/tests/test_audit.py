@@ -274,7 +274,7 @@ def test_purge_audit_deletes_only_what_is_past_retention(world: World, settings:
     Professional.history.filter(id=world.prof_a.pk).update(history_date=long_ago)
     out = StringIO()
 
-    call_command("purge_audit", stdout=out)
+    call_command("purge_audit", "--force", stdout=out)
 
     assert list(AccessLog.objects.all()) == [new_log]
     assert not Patient.history.filter(id=world.patient_a.pk).exists()
@@ -294,7 +294,7 @@ def test_purge_audit_days_option_and_default(world: World, settings: Any) -> Non
 
     call_command("purge_audit", stdout=StringIO())  # default retention: seven years
     assert AccessLog.objects.count() == 1
-    call_command("purge_audit", "--days", "1000", stdout=StringIO())
+    call_command("purge_audit", "--days", "1000", "--force", stdout=StringIO())
     assert AccessLog.objects.count() == 0
 
 

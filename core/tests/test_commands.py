@@ -147,3 +147,66 @@ def test_ensure_superuser_requires_password_outside_debug(
 
 def test_wait_for_db_returns_when_database_answers() -> None:
     assert "disponível" in run("wait_for_db", "--timeout", "5")
+
+
+# --- the development password "admin" and the password validators ---------------------------
+
+
+def test_ensure_superuser_refuses_admin_on_postgres_with_debug_only_by_default(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    """DEBUG on by the development settings' default (not in the environment) on a database
+    that is not the local SQLite file: no 'admin' password."""
+    monkeypatch.delenv("DJANGO_SUPERUSER_PASSWORD", raising=False)
+    monkeypatch.delenv("DEBUG", raising=False)
+    settings.DEBUG = True
+    get_user_model().objects.create_superuser("admin", "a@example.com", "Senha-forte-antiga-1")
+
+    with pytest.raises(CommandError, match="DJANGO_SUPERUSER_PASSWORD"):
+        run("ensure_superuser")
+
+    assert get_user_model().objects.get(username="admin").check_password("Senha-forte-antiga-1")
+
+
+def test_ensure_superuser_uses_admin_with_debug_explicitly_on(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    monkeypatch.delenv("DJANGO_SUPERUSER_PASSWORD", raising=False)
+    monkeypatch.setenv("DEBUG", "true")
+    settings.DEBUG = True
+
+    run("ensure_superuser")
+
+    assert get_user_model().objects.get(username="admin").check_password("admin")
+
+
+@pytest.mark.parametrize("password", ["1", "12345678", "password", "operadora1"])
+def test_ensure_superuser_runs_the_password_validators(
+    password: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "operadora1")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", password)
+
+    with pytest.raises(CommandError):
+        run("ensure_superuser")
+
+    assert not get_user_model().objects.filter(username="operadora1").exists()
+
+
+def test_create_professional_user_runs_the_password_validators() -> None:
+    professional = Professional.objects.create(
+        preferred_name="Dra. Fraca", profession="X", address="Y", contact="fraca@example.com"
+    )
+
+    with pytest.raises(CommandError, match=r"curta|comum|numérica"):
+        run(
+            "create_professional_user",
+            "--professional",
+            str(professional.pk),
+            "--username",
+            "fraca",
+            "--password",
+            "1",
+        )
+
+    assert not get_user_model().objects.filter(username="fraca").exists()

@@ -29,6 +29,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": secrets.token_urlsafe(64),
     "ALLOWED_HOSTS": "api.example.com",
     "DATABASE_URL": "postgres://u:p@db:5432/x",
+    "EMAIL_URL": "smtp+tls://mailer:segredo@smtp.clinica.example:587",
 }
 PRINT_DATABASE = (
     "import json, django; django.setup(); from django.conf import settings; "
@@ -271,4 +272,30 @@ def test_api_defaults() -> None:
     framework = settings.REST_FRAMEWORK
     assert framework["PAGE_SIZE"] == 20
     assert framework["EXCEPTION_HANDLER"] == "core.api.exceptions.exception_handler"
-    assert framework["DEFAULT_PARSER_CLASSES"] == ["rest_framework.parsers.JSONParser"]
+    assert framework["DEFAULT_PARSER_CLASSES"] == [
+        "core.api.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "core.api.parsers.StrictMultiPartParser",
+    ]
+
+
+def test_manage_wsgi_asgi_and_celery_share_the_default_settings_module() -> None:
+    """Without DJANGO_SETTINGS_MODULE (and no .env), every entry point picks production."""
+    code = (
+        "import os, sys; os.environ.pop('DJANGO_SETTINGS_MODULE', None); "
+        "sys.argv = ['manage.py', 'version']; "
+        "import manage, runpy; "
+        "from core.settings import default_settings_module; print(default_settings_module())"
+    )
+    sources = {
+        name: (ROOT / name).read_text()
+        for name in ("manage.py", "core/wsgi.py", "core/asgi.py", "core/celery.py")
+    }
+    env = {"DJANGO_SETTINGS_MODULE": ""}
+    result = run("production", code=code, env=env)
+
+    assert result.returncode == 0, result.stderr
+    if not (ROOT / ".env").exists():
+        assert result.stdout.strip().splitlines()[-1] == "core.settings.production"
+    for name, source in sources.items():
+        assert 'setdefault("DJANGO_SETTINGS_MODULE", default_settings_module())' in source, name

@@ -24,7 +24,12 @@ from payments.services.charges import (
     asaas_payment_snapshot,
 )
 from payments.services.ledger import transaction_record
-from payments.services.state import IllegalTransition, charge_lock, charge_transition
+from payments.services.state import (
+    IllegalTransition,
+    charge_apply_asaas_state,
+    charge_lock,
+    charge_transition,
+)
 
 logger = logging.getLogger("payments.charges")
 C = ChargeStatus
@@ -66,14 +71,7 @@ def charge_sync(*, appointment_id: int, asaas: AsaasService | None = None) -> Ap
         appointment, charge = _locked(appointment_id)
         if charge.asaas_payment_id != payment.id:
             return appointment
-        charge_transition(
-            appointment=appointment,
-            charge=charge,
-            trigger=t.SYNCED,
-            payment=payment,
-            refunds_known=True,
-            ledger_type=TransactionType.SYNC,
-        )
+        charge_apply_asaas_state(appointment=appointment, charge=charge, payment=payment)
         return appointment
 
 
@@ -127,14 +125,7 @@ def charge_cancel(*, appointment_id: int, asaas: AsaasService | None = None) -> 
             )
         except IllegalTransition:
             # Moved on meanwhile (paid, or already cancelled by Asaas's webhook): Asaas's truth.
-            charge_transition(
-                appointment=appointment,
-                charge=charge,
-                trigger=t.SYNCED,
-                payment=payment,
-                refunds_known=True,
-                ledger_type=TransactionType.SYNC,
-            )
+            charge_apply_asaas_state(appointment=appointment, charge=charge, payment=payment)
         return appointment.status
 
 

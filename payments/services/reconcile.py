@@ -46,7 +46,7 @@ from payments.services.charges import (
     asaas_client,
     asaas_payment_snapshot,
 )
-from payments.services.state import charge_lock, charge_transition
+from payments.services.state import charge_apply_asaas_state, charge_lock
 
 logger = logging.getLogger("payments.reconcile")
 DRIFT_KINDS = ("status", "value", "refunded", "split", "ledger", "missing_at_asaas", "orphan")
@@ -113,14 +113,7 @@ def _fix(appointment_id: int, payment: AsaasPayment) -> bool:
         appointment, charge = locked
         if charge.asaas_payment_id not in {None, payment.id}:
             return False
-        charge_transition(
-            appointment=appointment,
-            charge=charge,
-            trigger=t.SYNCED,
-            payment=payment,
-            refunds_known=True,
-            ledger_type=TransactionType.SYNC,
-        )
+        charge_apply_asaas_state(appointment=appointment, charge=charge, payment=payment)
         return True
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -216,10 +215,11 @@ def _apply_asaas(
     state: t.AsaasState,
     webhook_event: WebhookEvent | None,
 ) -> None:
-    before = charge_progress(charge)
+    before = t.charge_progress(charge)
     charge.asaas_status = state.asaas_status
     charge.chargeback_status = state.chargeback_status
-    charge.split_status = state.split_status or charge.split_status
+    if trigger == t.SYNCED or t.split_rank(state.split_status) > t.split_rank(charge.split_status):
+        charge.split_status = state.split_status or charge.split_status
     if payment.net_value is not None:
         charge.net_value = payment.net_value
     if state.refunded is not None:
@@ -238,7 +238,7 @@ def _apply_asaas(
                 asaas_payment_id=payment.id,
                 webhook_event=webhook_event,
             )
-    if trigger == t.SYNCED and charge_progress_of(state, charge.refunded_amount) < before:
+    if trigger == t.SYNCED and t.charge_progress_of(state, charge.refunded_amount) < before:
         # Asaas's history went backwards (chargeback won, restored, cash receipt undone):
         # older snapshots could now look newer, so this charge is always re-read from now on.
         charge.reread_only = True
@@ -254,24 +254,6 @@ def _observable(charge: Charge) -> tuple[object, ...]:
         charge.chargeback_status,
         charge.split_status,
         charge.asaas_payment_id,
-    )
-
-
-def charge_progress(charge: Charge) -> tuple[int, int, Decimal, int]:
-    return t.progress_key(
-        chargeback_status=charge.chargeback_status,
-        status=charge.status,
-        refunded=charge.refunded_amount,
-        asaas_status=charge.asaas_status,
-    )
-
-
-def charge_progress_of(state: t.AsaasState, refunded: Decimal) -> tuple[int, int, Decimal, int]:
-    return t.progress_key(
-        chargeback_status=state.chargeback_status,
-        status=state.status,
-        refunded=state.refunded if state.refunded is not None else refunded,
-        asaas_status=state.asaas_status,
     )
 
 
@@ -385,26 +367,21 @@ def charge_transition(
     return TransitionResult(trigger=trigger, source=source, target=target)
 
 
-#: Verdicts on an Asaas event for a bound charge.
-APPLY = "APPLY"
-ALREADY_APPLIED = "ALREADY_APPLIED"
-REREAD = "REREAD"
-_NEEDS_REFUNDS = frozenset({"PAYMENT_PARTIALLY_REFUNDED"})
-
-
-def charge_event_verdict(*, charge: Charge, event: str, payment: AsaasPayment) -> str:
-    """APPLY when the event is a legal next step that is newer than what we hold,
-    ALREADY_APPLIED when it says exactly what we hold, REREAD otherwise."""
-    state = t.asaas_state(payment)
-    if state is None or (event in _NEEDS_REFUNDS and state.refunded is None):
-        return REREAD
-    current = charge_progress(charge)
-    new = charge_progress_of(state, charge.refunded_amount)
-    linked_here = charge.asaas_payment_id == payment.id
-    if linked_here and state.status == charge.status and new == current:
-        return ALREADY_APPLIED
-    if charge.reread_only:
-        return REREAD
-    if t.transition_allowed(event, charge.status, state.status) and new > current:
-        return APPLY
-    return REREAD
+def charge_apply_asaas_state(
+    *,
+    appointment: Appointment,
+    charge: Charge,
+    payment: AsaasPayment,
+    webhook_event: WebhookEvent | None = None,
+    ledger_type: str = TransactionType.SYNC,
+) -> TransitionResult:
+    """``SYNCED``: Asaas's current payment object (with its refunds), read by us, applied."""
+    return charge_transition(
+        appointment=appointment,
+        charge=charge,
+        trigger=t.SYNCED,
+        payment=payment,
+        refunds_known=True,
+        webhook_event=webhook_event,
+        ledger_type=ledger_type,
+    )

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from appointments.models import PaymentStatus
-from payments.models import ChargeStatus
+from payments.models import Charge, ChargeStatus
 from payments.services.asaas_service import AsaasPayment
 
 C = ChargeStatus
@@ -216,5 +216,57 @@ def progress_key(
     )
 
 
+_SPLIT_RANK = {"": 0, "PENDING": 1, "AWAITING_CREDIT": 2, "DONE": 3, "CANCELLED": 4, "REFUNDED": 4}
+
+
+def split_rank(status: str) -> int:
+    """Order of the professional's split status (settled or undone splits do not go back)."""
+    return _SPLIT_RANK.get(status, 0)
+
+
 def transition_allowed(trigger: str, current: str, target: str) -> bool:
     return target in TRANSITIONS.get(trigger, {}).get(current, frozenset())
+
+
+def charge_progress(charge: Charge) -> tuple[int, int, Decimal, int]:
+    return progress_key(
+        chargeback_status=charge.chargeback_status,
+        status=charge.status,
+        refunded=charge.refunded_amount,
+        asaas_status=charge.asaas_status,
+    )
+
+
+def charge_progress_of(state: AsaasState, refunded: Decimal) -> tuple[int, int, Decimal, int]:
+    return progress_key(
+        chargeback_status=state.chargeback_status,
+        status=state.status,
+        refunded=state.refunded if state.refunded is not None else refunded,
+        asaas_status=state.asaas_status,
+    )
+
+
+#: Verdicts on an Asaas event for a bound charge.
+APPLY = "APPLY"
+ALREADY_APPLIED = "ALREADY_APPLIED"
+REREAD = "REREAD"
+_NEEDS_REFUNDS = frozenset({"PAYMENT_PARTIALLY_REFUNDED"})
+
+
+def charge_event_verdict(*, charge: Charge, event: str, payment: AsaasPayment) -> str:
+    """APPLY when the event is a legal next step that is newer than what we hold,
+    ALREADY_APPLIED when it says exactly what we hold, REREAD otherwise."""
+    state = asaas_state(payment)
+    if state is None or (event in _NEEDS_REFUNDS and state.refunded is None):
+        return REREAD
+    current = charge_progress(charge)
+    new = charge_progress_of(state, charge.refunded_amount)
+    linked_here = charge.asaas_payment_id == payment.id
+    same_split = split_rank(state.split_status) <= split_rank(charge.split_status)
+    if linked_here and state.status == charge.status and new == current and same_split:
+        return ALREADY_APPLIED
+    if charge.reread_only:
+        return REREAD
+    if transition_allowed(event, charge.status, state.status) and new > current:
+        return APPLY
+    return REREAD

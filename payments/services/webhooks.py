@@ -36,7 +36,6 @@ from payments.services.asaas_service import (
     AsaasNotFoundError,
     AsaasPayment,
     AsaasService,
-    scrub_payload,
 )
 from payments.services.charges import (
     APPOINTMENT_REFERENCE_PREFIX,
@@ -44,13 +43,9 @@ from payments.services.charges import (
     asaas_client,
     asaas_payment_snapshot,
 )
-from payments.services.state import (
-    ALREADY_APPLIED,
-    APPLY,
-    charge_event_verdict,
-    charge_lock,
-    charge_transition,
-)
+from payments.services.state import charge_apply_asaas_state, charge_lock, charge_transition
+from payments.services.transitions import ALREADY_APPLIED, APPLY, charge_event_verdict
+from payments.services.webhook_payload import webhook_payload_scrub
 
 logger = logging.getLogger("payments.webhooks")
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL SQLSTATE for NOWAIT on a locked row
@@ -84,7 +79,7 @@ def webhook_event_store(*, payload: Any) -> tuple[WebhookEvent, bool]:
                 event_id=event_id,
                 event_type=event_type,
                 asaas_payment_id=str(payment_id or "")[:64],
-                payload=scrub_payload(dict(payload)),
+                payload=webhook_payload_scrub(payload),
             )
     except IntegrityError:
         return WebhookEvent.objects.get(event_id=event_id), False
@@ -227,12 +222,10 @@ def _converge(event_id: int, asaas: AsaasService) -> str:
         appointment, charge = locked
         if _adoption_problem(appointment, charge, snapshot):
             return _finish(event, WebhookOutcome.REJECTED, "other_payment")
-        charge_transition(
+        charge_apply_asaas_state(
             appointment=appointment,
             charge=charge,
-            trigger=t.SYNCED,
             payment=snapshot,
-            refunds_known=True,
             webhook_event=event,
             ledger_type=TransactionType.WEBHOOK,
         )

@@ -119,3 +119,37 @@ def test_an_orphan_charge_at_asaas_is_found_by_reference_and_adopted(
     assert PaymentTransaction.objects.filter(
         appointment=appointment, transaction_type=TransactionType.CHARGE
     ).exists()
+
+
+def test_paid_amount_always_equals_platform_plus_professional(
+    charged: Appointment, asaas: AsaasService, billed: ChargeWorld, make_billed_appointment: Any
+) -> None:
+    """Every path that links a charge sets its split amounts, so the metrics add up."""
+    from payments.services.charge_actions import charge_sync
+
+    assert charged.asaas_payment_id
+    asaas.sandbox_payment_confirm(charged.asaas_payment_id)
+    charge_sync(appointment_id=charged.pk, asaas=asaas)  # paid, seen through a sync
+    # A second one adopted by reconciliation after its split amounts went missing.
+    other = make_billed_appointment(professional=billed.professional, patient=billed.patient)
+    charge_submit(appointment_id=other.pk, asaas=asaas)
+    other.refresh_from_db()
+    assert other.asaas_payment_id
+    asaas.sandbox_payment_confirm(other.asaas_payment_id)
+    charge_sync(appointment_id=other.pk, asaas=asaas)
+    # The measured bug: a paid charge with NULL split amounts (metrics R$ 100.00 apart).
+    Charge.objects.filter(appointment=other).update(platform_amount=None, professional_amount=None)
+    Appointment.objects.filter(pk=other.pk).update(platform_amount=None, professional_amount=None)
+    [before] = payment_metrics(days=1)["daily"]
+    assert Decimal(before["paid_amount"]) - Decimal(before["platform_revenue"]) - Decimal(
+        before["professional_payouts"]
+    ) == Decimal("100.00")
+
+    run("--fix")
+
+    assert Charge.objects.get(appointment=other).platform_amount is not None
+    [today] = payment_metrics(days=1)["daily"]
+    assert Decimal(today["paid_amount"]) == Decimal("200.00")
+    assert Decimal(today["platform_revenue"]) + Decimal(today["professional_payouts"]) == Decimal(
+        today["paid_amount"]
+    )

@@ -78,7 +78,24 @@ def test_invalid_page_size_is_400(api_client: APIClient, page_size: str) -> None
     assert "100" in message
 
 
-@pytest.mark.parametrize("page", ["2", "999", "0", "abc"])
+@pytest.mark.parametrize("page", ["0", "abc", "1.0", "-1", " 1"])
+def test_a_page_that_is_not_a_positive_integer_is_400(api_client: APIClient, page: str) -> None:
+    ProfessionalFactory.create_batch(3)
+
+    response = api_client.get(LIST_URL, {"page": page})
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["page"]
+
+
+def test_a_repeated_page_is_400(api_client: APIClient) -> None:
+    response = api_client.get(f"{LIST_URL}?page=1&page=2")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["page"]
+
+
+@pytest.mark.parametrize("page", ["2", "999"])
 def test_out_of_range_page_is_404(api_client: APIClient, page: str) -> None:
     ProfessionalFactory.create_batch(3)
 

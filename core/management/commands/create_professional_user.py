@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from core.management.commands.ensure_superuser import password_check
 from core.settings.environment import env
 from professionals.models import Professional
 
@@ -20,6 +21,7 @@ def professional_user_create(*, professional: Professional, username: str, passw
     user_model = get_user_model()
     if user_model.objects.filter(username=username).exists():
         raise CommandError(f"O usuário '{username}' já existe.")
+    password_check(password=password, username=username, email=professional.email or "")
     user = user_model.objects.create_user(
         username=username, email=professional.email or "", password=password
     )

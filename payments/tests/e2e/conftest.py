@@ -363,7 +363,10 @@ class Stack:
         from django.contrib.auth import get_user_model
 
         get_user_model().objects.create_user(
-            username="operadora-e2e", password="senha-e2e-forte-123", is_staff=True
+            username="operadora-e2e",
+            password="senha-e2e-forte-123",
+            is_staff=True,
+            is_superuser=True,
         )
         tokens = self.api(
             "POST",

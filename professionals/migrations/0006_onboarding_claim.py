@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('professionals', '0004_user_and_history'),
+        ('professionals', '0005_professional_address_max_length'),
     ]
 
     operations = [

@@ -1,0 +1,178 @@
+"""Degraded, not down: what the API does while Redis (cache or broker) is unavailable.
+
+* ``FailOpenRedisCache`` — the cache backend: an unreachable Redis makes reads miss and
+  writes do nothing instead of raising, so throttling (whose counters live in the cache) lets
+  requests through; after a failure Redis is not tried again for ``RETRY_AFTER_SECONDS``, so
+  a request does not pay a connection attempt per cache call.
+* ``warn_rate_limited`` — one warning per subject at most once a minute (an outage must not
+  flood the logs with one line per request).
+* ``BestEffortDelayTask`` — the Celery task class: ``delay()`` never raises for a broker
+  outage (logged, rate-limited); the periodic jobs (sweeper, webhook replay) pick the work up
+  from the database.
+
+Sessions are stored in the database and JWTs are stateless: neither depends on Redis.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from celery import Task
+from django.core.cache.backends.redis import RedisCache
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger("core.degraded")
+
+WARNING_INTERVAL_SECONDS = 60.0
+RETRY_AFTER_SECONDS = 5.0
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
+
+_warned_at: dict[str, float] = {}
+_warn_lock = threading.Lock()
+
+
+def warn_rate_limited(subject: str, message: str, *args: Any) -> bool:
+    """Log ``message`` as a warning unless ``subject`` was warned about in the last minute.
+    Returns whether it was logged."""
+    now = time.monotonic()
+    with _warn_lock:
+        last = _warned_at.get(subject)
+        if last is not None and now - last < WARNING_INTERVAL_SECONDS:
+            return False
+        _warned_at[subject] = now
+    logger.warning(message, *args)
+    return True
+
+
+def reset_warnings() -> None:
+    """Forget when each subject was last warned about (tests)."""
+    with _warn_lock:
+        _warned_at.clear()
+
+
+Fallback = Callable[[tuple[Any, ...], dict[str, Any]], Any]
+
+
+def _constant(value: Any) -> Fallback:
+    return lambda args, kwargs: value() if callable(value) else value
+
+
+def _callers_default(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``get(key, default=None, version=None)``: a miss returns the caller's default."""
+    return kwargs.get("default", args[1] if len(args) > 1 else None)
+
+
+def _fail_open(fallback: Fallback) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorate(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def wrapper(self: FailOpenRedisCache, *args: Any, **kwargs: Any) -> Any:
+            if time.monotonic() < type(self).down_until:
+                return fallback(args, kwargs)
+            try:
+                return method(self, *args, **kwargs)
+            except REDIS_DOWN as error:
+                type(self).down_until = time.monotonic() + RETRY_AFTER_SECONDS
+                warn_rate_limited(
+                    "cache",
+                    "cache (Redis) unavailable, throttling and other cache users fail open: %s",
+                    type(error).__name__,
+                )
+                return fallback(args, kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+class FailOpenRedisCache(RedisCache):
+    """Django's Redis cache that degrades to "always a miss" while Redis is unreachable."""
+
+    down_until = 0.0  # monotonic time before which Redis is not tried (per process)
+
+    @_fail_open(_callers_default)
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        return super().get(*args, **kwargs)
+
+    @_fail_open(_constant(False))
+    def add(self, *args: Any, **kwargs: Any) -> bool:
+        return super().add(*args, **kwargs)
+
+    @_fail_open(_constant(None))
+    def set(self, *args: Any, **kwargs: Any) -> None:
+        super().set(*args, **kwargs)
+
+    @_fail_open(_constant(False))
+    def touch(self, *args: Any, **kwargs: Any) -> bool:
+        return super().touch(*args, **kwargs)
+
+    @_fail_open(_constant(False))
+    def delete(self, *args: Any, **kwargs: Any) -> bool:
+        return super().delete(*args, **kwargs)
+
+    @_fail_open(_constant(dict))
+    def get_many(self, *args: Any, **kwargs: Any) -> dict[Any, Any]:
+        return super().get_many(*args, **kwargs)
+
+    @_fail_open(_constant(False))
+    def has_key(self, *args: Any, **kwargs: Any) -> bool:
+        return super().has_key(*args, **kwargs)
+
+    @_fail_open(_constant(list))
+    def set_many(self, *args: Any, **kwargs: Any) -> list[Any]:
+        return super().set_many(*args, **kwargs)
+
+    @_fail_open(_constant(None))
+    def delete_many(self, *args: Any, **kwargs: Any) -> None:
+        super().delete_many(*args, **kwargs)
+
+    @_fail_open(_constant(None))
+    def clear(self) -> None:
+        super().clear()
+
+    def incr(self, key: Any, delta: int = 1, version: Any = None) -> int:
+        if time.monotonic() < type(self).down_until:
+            raise ValueError("cache unavailable: key not found")
+        try:
+            return super().incr(key, delta, version)
+        except REDIS_DOWN as error:
+            type(self).down_until = time.monotonic() + RETRY_AFTER_SECONDS
+            raise ValueError("cache unavailable: key not found") from error
+
+
+class BestEffortDelayTask(Task):  # type: ignore[type-arg]
+    """The project's Celery task class: ``delay()`` is best effort.
+
+    Every ``delay()`` of the project is a hand-off whose durable state is in the database and
+    whose loss a periodic job repairs (the sweeper re-enqueues charges never created, the
+    replay finishes stored webhooks). A broker outage therefore logs a warning (at most once
+    a minute), skips publishing for ``RETRY_AFTER_SECONDS`` (a hung broker costs one socket
+    timeout, not one per request) and returns ``None`` instead of raising into the request.
+    Raising there is worse than it looks: in a ``transaction.on_commit(..., robust=True)`` of
+    a ``functools.partial``, Django's own error logging fails (a partial has no
+    ``__qualname__``) and turns a saved booking into a 500. ``apply_async()`` (retries,
+    countdowns) still raises.
+    """
+
+    broker_down_until = 0.0  # monotonic time before which publishing is not tried
+
+    def delay(self, *args: Any, **kwargs: Any) -> Any:
+        if time.monotonic() < BestEffortDelayTask.broker_down_until:
+            return None
+        try:
+            return super().delay(*args, **kwargs)
+        except BrokerError as error:
+            BestEffortDelayTask.broker_down_until = time.monotonic() + RETRY_AFTER_SECONDS
+            warn_rate_limited(
+                "broker",
+                "broker (Redis) unavailable, %s not enqueued (left for the periodic jobs): %s",
+                self.name,
+                type(error).__name__,
+            )
+            return None

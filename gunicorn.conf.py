@@ -1,0 +1,9 @@
+"""gunicorn settings read by every ``gunicorn core.wsgi:application`` started from the project
+root (Docker image, docker compose, run_tests.sh).
+
+The access log names the path without its query string (``%(U)s``) and no referer: query
+strings carry search terms such as a patient's CPF or name, and none of it may reach a log.
+"""
+
+accesslog = "-"
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
