@@ -123,6 +123,7 @@ class Stack:
             "LOG_LEVEL": "INFO",
             # Patient notifications stay in memory (the console backend would log them).
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+            "EMAIL_ALLOW_CONSOLE": "true",
             "PYTHONUNBUFFERED": "1",
             "MEDICAL_API_DB_NOTICE_SHOWN": "1",
         }

@@ -31,13 +31,7 @@ pytestmark = [
 
 #: Figures the current code is known to get wrong (issue 8), each with the evidence. strict:
 #: once fixed the test XPASSes and fails, so the entry must be removed then.
-KNOWN_BROKEN: dict[str, str] = {
-    "booking_5xx": (
-        "issue 8, 'degraded, not down': with Redis stopped, DRF throttling reads the cache "
-        "(rest_framework/throttling.py allow_request -> cache.get) and raises "
-        "redis.exceptions.ConnectionError, so every booking during the outage is a 500"
-    ),
-}
+KNOWN_BROKEN: dict[str, str] = {}
 
 
 @pytest.fixture(scope="session")
