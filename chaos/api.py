@@ -108,7 +108,9 @@ class App:
         start: dt.datetime,
         amount: str = "100.00",
         method: str = "PIX",
+        key: str | None = None,
     ) -> BookingResult:
+        """POST /api/appointments/ (with ``Idempotency-Key: key`` when given)."""
         body = {
             "date": start.isoformat(),
             "duration_minutes": 50,
@@ -118,8 +120,9 @@ class App:
             "payment_method": method,
         }
         slot = (professional, start.isoformat())
+        headers = {"Idempotency-Key": key} if key else {}
         try:
-            response = self.call("POST", "appointments/", json=body, timeout=30)
+            response = self.call("POST", "appointments/", json=body, headers=headers, timeout=30)
         except requests.RequestException:
             return BookingResult(slot, 0, None)
         pk = response.json().get("id") if response.status_code == 201 else None

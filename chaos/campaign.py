@@ -9,6 +9,7 @@ import logging
 import secrets
 import threading
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -183,13 +184,15 @@ class Campaign:
         # Charges take longer at Asaas, so the worker is busy while the bookings arrive.
         self.emulator.faults(latency_ms=300)
         started = time.monotonic()
+        # A weekly series: one after the other, each with its own Idempotency-Key.
+        series = [
+            (self.next_slot(professional), str(uuid.uuid4())) for _ in range(plan.c_consecutive)
+        ]
         consecutive = [
             self.record(
-                self.app.book(
-                    professional=professional, patient=patient, start=self.next_slot(professional)
-                )
+                self.app.book(professional=professional, patient=patient, start=start, key=key)
             )
-            for _ in range(plan.c_consecutive)
+            for start, key in series
         ]
         slots = [self.next_slot(professional) for _ in range(plan.c_concurrent_slots)]
         requests_ = [slot for slot in slots for _ in range(plan.c_requests_per_slot)]
@@ -204,6 +207,17 @@ class Campaign:
 
         with ThreadPoolExecutor(min(len(requests_), 16)) as pool:
             concurrent = list(pool.map(one, requests_))
+        # A client that lost each answer repeats it with the same key: the first answer again.
+        replays = [
+            self.app.book(professional=professional, patient=patient, start=start, key=key)
+            for start, key in series
+        ]
+        replays_wrong = sum(
+            1
+            for first, again in zip(consecutive, replays, strict=True)
+            if first.status == 201
+            and (again.status, again.appointment_id) != (201, first.appointment_id)
+        )
         self.emulator.clear_faults()
         self.timings["c_s"] = time.monotonic() - started
         ids = [r.appointment_id for r in consecutive + concurrent if r.appointment_id]
@@ -215,6 +229,8 @@ class Campaign:
             "concurrent_5xx": sum(r.status >= 500 for r in concurrent),
             "concurrent_201": sum(r.status == 201 for r in concurrent),
             "concurrent_409": sum(r.status == 409 for r in concurrent),
+            "idempotent_replays": len(replays),
+            "idempotent_replays_wrong": replays_wrong,
         }
 
     # --- (d) -------------------------------------------------------------------------------

@@ -79,6 +79,7 @@ def run(campaign: Campaign, *, reconcile_enabled: bool) -> dict[str, Any]:
     booking_figures(campaign, figures)
     metrics_gap(campaign, figures)
     server_errors_by_path(campaign, figures)
+    figures.values["idempotent_replays_wrong"] = phases["c"]["idempotent_replays_wrong"]
     _reconcile(campaign, figures, enabled=reconcile_enabled)
     report["figures"] = figures.values
     report["examples"] = figures.examples

@@ -86,3 +86,10 @@ def test_every_scenario_ran(campaign_report: dict[str, Any]) -> None:
 def test_exit_code_matches_the_figures(campaign_report: dict[str, Any]) -> None:
     expected = 1 if failing(campaign_report["figures"]) else 0
     assert campaign_report["exit_code"] == expected
+
+
+def test_booking_replays_are_idempotent(campaign_report: dict[str, Any]) -> None:
+    # (c) repeats each of the consecutive bookings with its Idempotency-Key: same 201, same id.
+    c = campaign_report["scenarios"]["c"]
+    assert c["idempotent_replays"] > 0
+    assert c["idempotent_replays_wrong"] == 0
