@@ -42,6 +42,9 @@ RUN SECRET_KEY=collectstatic-build-only ALLOWED_HOSTS=localhost EMAIL_ALLOW_CONS
     && chown app:app /app
 USER app
 EXPOSE 8000
-HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=5 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health/' % os.environ.get('PORT', '8000'), timeout=4)"]
+# Readiness: 503 (unhealthy) only when the database fails; Redis, a missing worker or
+# Asaas only degrades it (see /health/ready/). The worker and beat services check their own
+# heartbeats instead (docker-compose.yml).
+HEALTHCHECK --interval=10s --timeout=8s --start-period=30s --retries=5 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health/ready/' % os.environ.get('PORT', '8000'), timeout=7)"]
 CMD ["sh", "-c", "exec gunicorn core.wsgi:application --config gunicorn.conf.py --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY} --timeout 30"]

@@ -6,4 +6,8 @@ strings carry search terms such as a patient's CPF or name, and none of it may r
 """
 
 accesslog = "-"
-access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
+# Ends with the response's X-Request-ID: the line joins the app's log lines of that request.
+access_log_format = (
+    '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s" '
+    "request_id=%({x-request-id}o)s"
+)

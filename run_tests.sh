@@ -35,8 +35,11 @@ localmente (cria .venv/ se faltar). --local força a execução local.
 
 Banco: PostgreSQL quando DATABASE_URL (ou DB_NAME) está definido, no ambiente ou no .env, ou
 quando 127.0.0.1:5432 responde (DATABASE_URL=postgres://postgres@127.0.0.1:5432/medical_api);
-senão SQLite em memória. Com CI=true, testes que precisam de PostgreSQL/Redis falham se eles
-não estiverem disponíveis (REDIS_URL aponta o Redis).
+senão SQLite em memória. Broker: o Redis de REDIS_URL (ambiente ou .env), ou, sem ele,
+redis://127.0.0.1:6379/15 quando 127.0.0.1:6379 responde (os testes ponta a ponta rodam um
+worker de verdade nele); senão os testes marcados 'redis'/'e2e' são pulados. O script diz qual
+banco e qual broker usou e por quê, e lista no fim, em destaque, os testes pulados por motivo.
+Com CI=true, testes que precisam de PostgreSQL/Redis/Chromium falham em vez de serem pulados.
 EOF
 }
 
@@ -89,18 +92,32 @@ elif [[ -n "$(dotenv_get DB_NAME)" ]]; then
     DB_DESCRIPTION="PostgreSQL do .env (DB_NAME=$(dotenv_get DB_NAME))"
 elif tcp_open 127.0.0.1 5432; then
     export DATABASE_URL="postgres://postgres@127.0.0.1:5432/medical_api"
-    DB_DESCRIPTION="PostgreSQL local em 127.0.0.1:5432 ($DATABASE_URL)"
+    DB_DESCRIPTION="PostgreSQL local, porque 127.0.0.1:5432 respondeu e nenhum DATABASE_URL/DB_NAME foi dado (usuário postgres, banco de teste test_medical_api)"
 else
-    DB_DESCRIPTION="SQLite em memória (testes marcados 'postgres' serão pulados)"
+    DB_DESCRIPTION="SQLite em memória, porque nenhum PostgreSQL foi configurado nem respondeu em 127.0.0.1:5432 (testes marcados 'postgres' serão pulados)"
 fi
 info "Banco dos testes: $DB_DESCRIPTION"
-[[ -n "${REDIS_URL:-}" ]] && info "Redis: $(redact_url "$REDIS_URL")"
+
+# --- Broker (Redis) -------------------------------------------------------------------------
+# The end-to-end tests run a real worker on Redis: use one whenever it can be reached.
+if [[ -n "${REDIS_URL:-}" ]]; then
+    BROKER_DESCRIPTION="Redis de REDIS_URL do ambiente ($(redact_url "$REDIS_URL"))"
+elif [[ -n "$(dotenv_get REDIS_URL)" ]]; then
+    BROKER_DESCRIPTION="Redis de REDIS_URL do .env ($(redact_url "$(dotenv_get REDIS_URL)"))"
+elif tcp_open 127.0.0.1 6379; then
+    export REDIS_URL="redis://127.0.0.1:6379/15"
+    BROKER_DESCRIPTION="Redis local, porque 127.0.0.1:6379 respondeu e nenhum REDIS_URL foi dado ($REDIS_URL, banco 15)"
+else
+    BROKER_DESCRIPTION="broker em memória, porque nenhum REDIS_URL foi dado nem 127.0.0.1:6379 respondeu (testes marcados 'redis'/'e2e' serão pulados)"
+fi
+info "Broker dos testes: $BROKER_DESCRIPTION"
 
 # --- Steps ----------------------------------------------------------------------------------
 STEP_NAMES=()
 STEP_RESULTS=()
 FAILED=0
 PYTEST_SUMMARY=""
+PYTEST_SKIPS=""
 WORK_DIR="$(mktemp -d)"
 ST_SERVER_PID=""
 ST_DATABASE=""
@@ -155,6 +172,11 @@ step_pytest() {
     status="${PIPESTATUS[0]}"
     PYTEST_SUMMARY="$(sed -E 's/\x1b\[[0-9;]*m//g' "$log" |
         grep -E '^=+ .*(passed|failed|error|skipped|no tests ran).* in [0-9.]+s' | tail -n 1 || true)"
+    # Skipped tests grouped by reason ("SKIPPED [3] path:line: reason" lines of -ra).
+    PYTEST_SKIPS="$(sed -E 's/\x1b\[[0-9;]*m//g' "$log" |
+        sed -nE 's/^SKIPPED \[([0-9]+)\] [^ ]+:[0-9]+: (.*)$/\1\t\2/p' |
+        awk -F '\t' '{ n[$2] += $1 } END { for (r in n) printf "%d\t%s\n", n[r], r }' |
+        sort -rn || true)"
     if ((status == 5)); then
         warn "O pytest não coletou nenhum teste: isso conta como falha."
     fi
@@ -337,7 +359,8 @@ fi
 run_step "schemathesis (API ao vivo)" step_schemathesis
 
 # --- Summary --------------------------------------------------------------------------------
-printf '\n%sResumo%s   (banco: %s)\n' "$C_BOLD" "$C_RESET" "$DB_DESCRIPTION"
+printf '\n%sResumo%s\n  banco:  %s\n  broker: %s\n' "$C_BOLD" "$C_RESET" "$DB_DESCRIPTION" \
+    "$BROKER_DESCRIPTION"
 for i in "${!STEP_NAMES[@]}"; do
     result="${STEP_RESULTS[$i]}"
     case "$result" in
@@ -354,6 +377,12 @@ if [[ -n "$PYTEST_SUMMARY" ]]; then
     failed=$(($(count failed) + $(count 'errors?')))
     skipped="$(count skipped)"
     printf '\npytest: %s passed, %s failed, %s skipped\n' "$passed" "$failed" "$skipped"
+fi
+if [[ -n "$PYTEST_SKIPS" ]]; then
+    printf '\n%sATENÇÃO: testes PULADOS (não rodaram), por motivo:%s\n' "$C_YELLOW$C_BOLD" "$C_RESET"
+    while IFS=$'\t' read -r n reason; do
+        printf '  %s%4d%s  %s\n' "$C_YELLOW" "$n" "$C_RESET" "$reason"
+    done <<<"$PYTEST_SKIPS"
 fi
 
 if ((FAILED > 0)); then

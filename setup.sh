@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # setup.sh: prepares and starts the Medical API on a developer machine.
-# Docker mode when a Docker engine and compose answer, local mode (.venv + honcho) otherwise.
+# Local mode (.venv + honcho, in the foreground) by default; Docker mode with --docker.
 # Run ./setup.sh -h for the options. User-facing text is in Portuguese.
 set -euo pipefail
 
@@ -16,12 +16,13 @@ Uso: ./setup.sh [opções]
 
 Prepara o ambiente e sobe a Medical API.
 
-  Modo Docker (quando "docker info" responde e há docker compose V2 ou docker-compose V1):
+  Modo Docker (com --docker, ou respondendo "s" à pergunta feita num terminal sem -y;
+  precisa de "docker info" respondendo e de docker compose V2 ou docker-compose V1):
     cria o .env, constrói a imagem, sobe db, redis, web, worker, beat e o emulador (docker compose up -d --build),
     espera o health check, aplica as migrações, semeia os dados de demonstração se o banco
     estiver vazio, cria o superusuário e mostra os links. Os contêineres ficam rodando.
 
-  Modo local (sem Docker):
+  Modo local (o padrão; sempre com -y, a menos que --docker seja pedido):
     cria .venv/ com o Poetry (só precisa de python3), cria o .env a partir do .env.example
     com uma SECRET_KEY nova (um .env existente nunca é sobrescrito), espera o PostgreSQL
     se houver um configurado (senão usa SQLite em db.sqlite3), aplica as migrações, semeia
@@ -31,12 +32,14 @@ Prepara o ambiente e sobe a Medical API.
 Opções:
   -y, --yes      não faz perguntas: usa os padrões (nunca apaga dados existentes)
   --no-start     modo local: prepara tudo mas não inicia a aplicação
-  --local        força o modo local mesmo com Docker disponível
+  --local        modo local sem perguntar (o padrão com -y)
   --docker       força o modo Docker (falha se não houver Docker)
   -h, --help     mostra esta ajuda
 
 Variáveis:
   PORT           porta HTTP (padrão 8000; também lida do .env)
+  DATABASE_URL, REDIS_URL
+                 no modo local, quando definidas no ambiente, são gravadas no .env novo
 
 Superusuário: DJANGO_SUPERUSER_USERNAME (padrão admin) com DJANGO_SUPERUSER_PASSWORD do .env.
 No modo local, com a senha vazia e DEBUG ligado, a senha é "admin" (só para desenvolvimento).
@@ -89,6 +92,15 @@ create_env_file() {
     set_dotenv_value .env ASAAS_EMULATOR_CONTROL_TOKEN "$(random_secret 32)"
     if [[ "$mode" == "docker" ]]; then
         set_dotenv_value .env DJANGO_SUPERUSER_PASSWORD "$(random_secret 12)"
+    else
+        # Given in the environment: kept in .env, so processes started later use them too.
+        local key
+        for key in DATABASE_URL REDIS_URL; do
+            if [[ -n "${!key:-}" ]]; then
+                set_dotenv_value .env "$key" "${!key}"
+                ok "$key do ambiente gravada no .env."
+            fi
+        done
     fi
     ok ".env criado a partir do .env.example com uma SECRET_KEY nova."
 }
@@ -122,8 +134,36 @@ local_database_has_data() {
     [[ "$answer" == "1" ]]
 }
 
+# ensure_ports_free: before anything runs, one clear message when another instance (or another
+# program) holds the web or the emulator port.
+ensure_ports_free() {
+    local emulator_port
+    emulator_port="$(env_or_dotenv ASAAS_EMULATOR_PORT)"
+    emulator_port="${emulator_port:-8001}"
+    if command -v flock >/dev/null 2>&1; then
+        mkdir -p var
+        exec 9>var/setup.lock
+        flock -n 9 || die "Outro ./setup.sh já está rodando nesta pasta. Pare-o (Ctrl+C) antes de iniciar de novo."
+    fi
+    if tcp_open 127.0.0.1 "$PORT"; then
+        die "A porta $PORT já está em uso (outro ./setup.sh ou outro programa). Pare-o ou use outra: PORT=8080 ./setup.sh -y"
+    fi
+    if tcp_open 127.0.0.1 "$emulator_port"; then
+        die "A porta $emulator_port do emulador do Asaas já está em uso (outro ./setup.sh ou o emulador rodando). Pare-o ou use outra: ASAAS_EMULATOR_PORT=8011 ./setup.sh -y"
+    fi
+}
+
+# check_tools: what the README's examples use besides python3.
+check_tools() {
+    if ! command -v jq >/dev/null 2>&1; then
+        warn "jq não encontrado: alguns exemplos da documentação o usam para ler o JSON (instale: sudo apt-get install jq, ou brew install jq). A aplicação não precisa dele."
+    fi
+}
+
 local_mode() {
     info "Modo local (sem Docker)."
+    ((START == 0)) || ensure_ports_free
+    check_tools
     bootstrap_venv --dev
     create_env_file local
     export PATH="$VENV_DIR/bin:$PATH"
@@ -167,9 +207,6 @@ local_mode() {
     if ((START == 0)); then
         ok "Pronto (--no-start). Para iniciar: ./setup.sh -y   (ou: PATH=.venv/bin:\$PATH honcho start -f Procfile -p $PORT -e /dev/null)"
         return 0
-    fi
-    if tcp_open 127.0.0.1 "$PORT"; then
-        die "A porta $PORT já está em uso. Use outra: PORT=8080 ./setup.sh"
     fi
     info "Iniciando a aplicação em http://localhost:$PORT (Ctrl+C para parar)."
     export PORT WEB_PORT="$PORT"
@@ -237,11 +274,13 @@ case "$MODE" in
         local_mode
         ;;
     auto)
-        if docker_ready; then
+        # -y (or no terminal) always means local mode, so the quick start is the same on every
+        # machine; Docker only with --docker, or when asked in a terminal.
+        if docker_ready && interactive && ask_yes_no "Docker disponível. Subir no modo Docker (contêineres em segundo plano, senha do admin gerada)?" n; then
             docker_mode
         else
-            if command -v docker >/dev/null 2>&1; then
-                info "Docker encontrado, mas o engine (ou o compose) não responde: seguindo no modo local."
+            if docker_ready; then
+                info "Docker disponível, mas o modo local é o padrão (use --docker para contêineres)."
             fi
             local_mode
         fi

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import MoneyAdminMixin
 from core.audit import AdminAccessLogMixin
 from core.exceptions import DomainError
 
@@ -50,7 +51,7 @@ class AppointmentAdminForm(forms.ModelForm[Appointment]):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(AdminAccessLogMixin, SimpleHistoryAdmin):
+class AppointmentAdmin(MoneyAdminMixin, AdminAccessLogMixin, SimpleHistoryAdmin):
     form = AppointmentAdminForm
     list_display = (
         "date",

@@ -9,6 +9,7 @@ from django.contrib.postgres.fields import RangeBoundary, RangeOperators
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import audited_history
@@ -220,7 +221,19 @@ class Appointment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.professional_id} @ {self.date:%Y-%m-%d %H:%M}"
+        """``Consulta de Maria Oliveira com Dra. Ana Silva em 15/07/2025 14:30`` (local time):
+        the admin's titles, breadcrumbs, history and lists. Never logged (personal data)."""
+        from core.formatting import format_local_datetime
+
+        when = format_local_datetime(self.date)
+        who = self.professional.preferred_name
+        if self.patient_id is None:
+            return gettext("Consulta com %(who)s em %(when)s") % {"who": who, "when": when}
+        return gettext("Consulta de %(patient)s com %(who)s em %(when)s") % {
+            "patient": self.patient.name if self.patient else "",
+            "who": who,
+            "when": when,
+        }
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.compute_end()

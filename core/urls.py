@@ -15,7 +15,9 @@ from .api.auth import (
     TokenRefreshThrottledView,
     TokenVerifyThrottledView,
 )
+from .api.docs import redoc_bundle
 from .api.permissions import DocsPermission
+from .observability import health
 
 docs = {"permission_classes": [DocsPermission]}
 
@@ -40,7 +42,12 @@ throttle_admin_login(admin.site)
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("api/", include(api_patterns)),
-    path("health/", views.health, name="health"),
+    path("health/", health.liveness, name="health"),
+    path("health/ready/", health.ReadinessView.as_view(), name="health-ready"),
+    # Browsers ask for it on every page without a <link rel="icon"> (admin, ReDoc).
+    path("favicon.ico", views.favicon, name="favicon"),
+    # ReDoc's bundle with a local footer logo (see core/api/docs.py and REDOC_DIST).
+    path("docs-assets/redoc/bundles/redoc.standalone.js", redoc_bundle, name="redoc-bundle"),
 ]
 
 handler404 = "core.views.not_found"

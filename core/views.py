@@ -1,21 +1,17 @@
-"""Project-level views: health check and JSON error pages for the API."""
+"""Project-level views: JSON error pages for the API (health checks: core/observability)."""
 
 from __future__ import annotations
 
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.defaults import page_not_found, server_error
 
 
-def health(request: HttpRequest) -> JsonResponse:
-    """Liveness plus a round-trip to the database."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
-        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers ask for /favicon.ico on pages without a <link rel="icon"> (admin, ReDoc).
+    Resolved per request: the static manifest exists only after collectstatic."""
+    return HttpResponseRedirect(static("core/favicon.svg"))
 
 
 def _is_api(request: HttpRequest) -> bool:

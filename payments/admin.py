@@ -1,11 +1,15 @@
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin
 
+from .dashboard import dashboard_data
 from .metrics import payment_metrics
 from .models import Charge, PaymentTransaction, ReconciliationRun, WebhookEvent
 
@@ -23,9 +27,29 @@ class PaymentTransactionAdmin(ReadOnlyAdmin):
         "asaas_payment_id",
     )
     list_filter = ("transaction_type", "status", "created_at")
-    list_select_related = ("appointment", "professional")
-    search_fields = ("asaas_payment_id", "appointment__id")
+    list_select_related = ("appointment__patient", "appointment__professional", "professional")
+    search_fields = ("asaas_payment_id", "appointment__id", "=request_id")
     date_hierarchy = "created_at"
+
+    def get_urls(self) -> list[URLPattern]:
+        dashboard = path(
+            "dashboard/",
+            self.admin_site.admin_view(self.dashboard_view),
+            name="payments_dashboard",
+        )
+        return [dashboard, *super().get_urls()]
+
+    def dashboard_view(self, request: HttpRequest) -> TemplateResponse:
+        """Charts of the last 14 days (drawn from local static files: no CDN, no inline JS)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Painel de pagamentos"),
+            "opts": self.model._meta,
+            "dashboard": dashboard_data(days=14),
+        }
+        return TemplateResponse(request, "admin/payments/dashboard.html", context)
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
@@ -40,7 +64,7 @@ class PaymentTransactionAdmin(ReadOnlyAdmin):
 class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "event_type", "outcome", "asaas_payment_id", "attempts")
     list_filter = ("outcome", "event_type", "received_at")
-    search_fields = ("event_id", "asaas_payment_id")
+    search_fields = ("event_id", "asaas_payment_id", "=request_id")
     date_hierarchy = "received_at"
 
 
@@ -60,7 +84,7 @@ class ChargeAdmin(ReadOnlyAdmin):
         "updated_at",
     )
     list_filter = ("status", "asaas_status", "reread_only")
-    list_select_related = ("appointment",)
+    list_select_related = ("appointment__patient", "appointment__professional")
     search_fields = ("asaas_payment_id", "appointment__id")
     date_hierarchy = "created_at"
 

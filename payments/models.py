@@ -63,6 +63,8 @@ class PaymentTransaction(models.Model):
         _("resposta (sem dados pessoais)"), null=True, blank=True, encoder=DjangoJSONEncoder
     )
     error_message = models.TextField(_("erro"), blank=True)
+    # The X-Request-ID of the request (or of the task it enqueued) that wrote the row.
+    request_id = models.CharField(_("id da requisição"), max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
 
     class Meta:
@@ -111,6 +113,7 @@ class WebhookEvent(models.Model):
         blank=True,
         related_name="webhook_events",
     )
+    request_id = models.CharField(_("id da requisição"), max_length=64, blank=True, db_index=True)
     received_at = models.DateTimeField(_("recebido em"), auto_now_add=True)
     processed_at = models.DateTimeField(_("processado em"), null=True, blank=True)
 

@@ -85,3 +85,14 @@ class WebhookAckSerializer(serializers.Serializer[None]):
     received = serializers.BooleanField()
     duplicate = serializers.BooleanField()
     outcome = serializers.CharField()
+
+
+class AsaasWebhookEventSerializer(serializers.Serializer[None]):
+    """The webhook body as documented (the view reads the raw JSON; this is its contract)."""
+
+    id = serializers.RegexField(r"\S", max_length=255, help_text=_("Id único do evento."))
+    event = serializers.RegexField(
+        r"\S", max_length=64, help_text=_("Tipo do evento (ex.: PAYMENT_RECEIVED).")
+    )
+    dateCreated = serializers.CharField(required=False, allow_blank=True)
+    payment = serializers.DictField(required=False, help_text=_("O objeto da cobrança."))

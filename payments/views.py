@@ -16,6 +16,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -33,6 +34,7 @@ from core.models import AccessAction
 from payments.metrics import payment_metrics
 from payments.models import PaymentTransaction, WebhookOutcome
 from payments.serializers import (
+    AsaasWebhookEventSerializer,
     PaymentStatusSerializer,
     RefundRequestSerializer,
     WebhookAckSerializer,
@@ -193,6 +195,8 @@ class AsaasWebhookView(APIView):
 
     authentication_classes: list[type] = []
     permission_classes = [permissions.AllowAny]
+    # Asaas sends JSON only (the body is read raw, strictly; this also shapes the schema).
+    parser_classes = [JSONParser]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "asaas_webhook"
 
@@ -203,7 +207,7 @@ class AsaasWebhookView(APIView):
             "guardado pelo id antes de tudo; repetidos respondem 200 sem efeito."
         ),
         tags=[TAG],
-        request=OpenApiTypes.OBJECT,
+        request=AsaasWebhookEventSerializer,
         parameters=[
             OpenApiParameter(
                 "asaas-access-token", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True

@@ -1,13 +1,14 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import MoneyAdminMixin
 from core.audit import AdminAccessLogMixin
 
 from .models import SERVER_OWNED_FIELDS, Professional
 
 
 @admin.register(Professional)
-class ProfessionalAdmin(AdminAccessLogMixin, SimpleHistoryAdmin):
+class ProfessionalAdmin(MoneyAdminMixin, AdminAccessLogMixin, SimpleHistoryAdmin):
     list_display = (
         "preferred_name",
         "profession",

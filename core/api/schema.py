@@ -198,3 +198,13 @@ def contract_details(
                 if STRICT_QUERY_NOTE not in description:
                     operation["description"] = f"{description}\n\n{STRICT_QUERY_NOTE}".strip()
     return result
+
+
+def bearer_first(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Swagger's Authorize dialog lists the schemes in this order: the JWT one first (a token
+    pasted in the cookie box gave a misleading 401)."""
+    schemes = result.get("components", {}).get("securitySchemes")
+    if schemes:
+        bearer = {k: v for k, v in schemes.items() if v.get("scheme") == "bearer"}
+        result["components"]["securitySchemes"] = {**bearer, **schemes}
+    return result

@@ -10,6 +10,8 @@ import django_stubs_ext
 from corsheaders.defaults import default_headers as default_cors_headers
 from django.utils.translation import gettext_lazy as _
 
+from core.observability.logs import logging_config
+
 from .environment import BASE_DIR, env, raw_str
 
 # Lets admin/viewset/serializer classes be subscripted with their model at run time.
@@ -44,6 +46,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response (redirects and errors included) carries X-Request-ID.
+    "core.observability.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # JSON errors under /api/ (outermost: also wraps errors of the middleware below).
     "core.middleware.ApiJsonErrorsMiddleware",
@@ -144,6 +148,8 @@ REST_FRAMEWORK = {
         "core.api.parsers.StrictMultiPartParser",
     ],
     "COERCE_DECIMAL_TO_STRING": True,
+    # The browsable API's titles in pt-BR ("Profissionais", "Consulta: reembolsar").
+    "VIEW_NAME_FUNCTION": "core.api.naming.view_name",
     "DATETIME_FORMAT": "iso-8601",
 }
 
@@ -157,7 +163,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
+    # ReDoc's bundle with its footer logo served from here, not from Redocly's CDN
+    # (core/api/docs.py); Swagger UI from the sidecar package, never checking a validator.
+    "REDOC_DIST": "/docs-assets/redoc",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/",
     "ENUM_NAME_OVERRIDES": {
@@ -169,6 +178,7 @@ SPECTACULAR_SETTINGS = {
         "core.api.schema.add_common_error_responses",
         "core.api.schema.contract_details",
         "core.api.idempotency.idempotency_schema_hook",
+        "core.api.schema.bearer_first",
     ],
 }
 
@@ -229,31 +239,16 @@ CACHES = {
 DEFAULT_SPLIT_PERCENTAGE = Decimal(env.str("DEFAULT_SPLIT_PERCENTAGE", default="85.00"))
 MINIMUM_SPLIT_AMOUNT = Decimal(env.str("MINIMUM_SPLIT_AMOUNT", default="10.00"))
 
+# Readiness (/health/ready/): worker and beat heartbeats older than 3 intervals are stale; more
+# failed or stranded webhook events than this fail the webhook backlog check.
+HEALTH_HEARTBEAT_SECONDS = env.float("HEALTH_HEARTBEAT_SECONDS", default=30.0)
+HEALTH_WEBHOOK_BACKLOG_MAX = env.int("HEALTH_WEBHOOK_BACKLOG_MAX", default=50)
+
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        # No query string (search terms: CPF, names, e-mails) in any line the project writes.
-        "no_query_string": {"()": "core.logging.QueryStringRedactingFilter"},
-    },
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["no_query_string"],
-        },
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # runserver's access lines (Django's own handler for them keeps the query string).
-        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
-    },
-}
+# "text" (readable) or "json" (one JSON object per line; the production default). Every line
+# goes through core.logging's query-string filter and carries the request id.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
 
 # E-mail: EMAIL_URL (smtp://user:password@host:587, smtp+tls://..., smtp+ssl://...) or the
 # usual EMAIL_HOST/EMAIL_PORT/EMAIL_HOST_USER/EMAIL_HOST_PASSWORD/EMAIL_USE_TLS/EMAIL_USE_SSL.
@@ -345,6 +340,10 @@ CELERY_BEAT_SCHEDULE = {
     "replay-failed-webhooks": {
         "task": "payments.tasks.replay_failed_webhooks_task",
         "schedule": env.float("WEBHOOK_REPLAY_INTERVAL_SECONDS", default=900.0),
+    },
+    "health-heartbeat": {
+        "task": "core.tasks.beat_heartbeat_task",
+        "schedule": env.float("HEALTH_HEARTBEAT_SECONDS", default=30.0),
     },
     "reconcile-payments": {
         "task": "payments.tasks.reconcile_payments_task",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
+from core.observability.logs import logging_config
+
 from .base import *
 from .environment import configured_database, env
 
@@ -30,7 +32,7 @@ STORAGES = {
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-SECURE_REDIRECT_EXEMPT = [r"^health/?$"]
+SECURE_REDIRECT_EXEMPT = [r"^health/(ready/)?$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
@@ -59,3 +61,7 @@ if EMAIL_BACKEND == SMTP_EMAIL_BACKEND and not EMAIL_HOST:
 
 # Schema and docs are for operators unless explicitly published.
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
+
+# One JSON object per log line unless LOG_FORMAT=text.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)

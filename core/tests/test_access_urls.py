@@ -34,7 +34,7 @@ WEBHOOK = "asaas-webhook"
 DOCS = {"schema", "swagger-ui", "redoc"}
 API_ALLOW_LIST = TOKEN_ENDPOINTS | {WEBHOOK} | DOCS
 #: Outside ``/api/`` and the admin: every page, by URL name.
-OTHER_PAGES = {"health"}
+OTHER_PAGES = {"health", "health-ready", "redoc-bundle", "favicon"}
 
 ROUTES = all_routes()
 
@@ -125,7 +125,21 @@ def test_anonymous_access(route: Route, world: World, anon_client: APIClient) ->
     elif route.name == "health":
         response = anon_client.get(path)
         assert response.status_code == 200
-        assert response.json() == {"status": "ok", "database": "ok"}
+        assert response.json() == {"status": "ok", "environment": "testing"}
+    elif route.name == "health-ready":
+        # Public for probes: statuses and generic details only (payments/tests/test_health.py).
+        response = anon_client.get(path)
+        assert response.status_code in (200, 503)
+        assert set(response.json()) == {"status", "checks"}
+    elif route.name == "favicon":
+        response = anon_client.get(path)
+        assert response.status_code == 302
+        assert response["Location"].endswith("/core/favicon.svg")
+    elif route.name == "redoc-bundle":
+        # A static asset (ReDoc's public bundle), like the files under /static/.
+        response = anon_client.get(path)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/javascript"
     else:
         pytest.fail(f"unclassified URL {route.pattern!r} (name {route.name!r}): decide its access")
 

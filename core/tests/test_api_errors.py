@@ -209,25 +209,42 @@ def test_readme_professional_then_appointment(api_client: APIClient) -> None:
 # --- health ------------------------------------------------------------------------------
 
 
-def test_health_is_ok_with_the_database() -> None:
+def test_liveness_is_ok_without_touching_the_database() -> None:
+    # Readiness (every dependency) is tested in payments/tests/test_health.py.
     response = Client().get("/health/")
 
     assert response.status_code == 200
-    data = response.json()
-    assert data["status"] == "ok"
-    assert data["database"] == "ok"
+    assert response.json()["status"] == "ok"
 
 
-def test_health_reports_an_unavailable_database(monkeypatch: pytest.MonkeyPatch) -> None:
-    from core import views
+@pytest.mark.postgres
+def test_readiness_reports_an_unavailable_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real connection attempt to a port where no PostgreSQL listens."""
+    from django.db import connections
 
-    class BrokenConnection:
-        def cursor(self) -> None:
-            raise RuntimeError("database is down")
+    from core.observability import health
 
-    monkeypatch.setattr(views, "connection", BrokenConnection())
+    connections.settings["unreachable"] = {
+        **connections.settings["default"],
+        "HOST": "127.0.0.1",
+        "PORT": "1",
+        "OPTIONS": {"connect_timeout": 2},
+    }
+    real = health.readiness_checks
 
-    response = Client().get("/health/")
+    def with_unreachable_database() -> dict[str, tuple[object, bool]]:
+        checks = real()
+        checks["database"] = (health.Database(alias="unreachable"), True)
+        return checks
+
+    monkeypatch.setattr(health, "readiness_checks", with_unreachable_database)
+    try:
+        response = Client().get("/health/ready/")
+    finally:
+        del connections.settings["unreachable"]
 
     assert response.status_code == 503
     assert response.json()["status"] == "error"
+    assert response.json()["checks"]["database"]["status"] == "error"
+    assert response.json()["checks"]["database"]["critical"] is True
+    assert response.json()["checks"]["cache"]["status"] == "ok"

@@ -219,7 +219,12 @@ def test_docs_pages_use_locally_served_assets(path: str) -> None:
             continue  # external stylesheets are checked by the test below
         if urlparse(url).path == path and "script" in urlparse(url).query:
             continue  # Swagger UI's start-up script, served by the page's view (CSP)
-        assert url.startswith(static_prefix + "drf_spectacular_sidecar/"), url
+        if url == "/docs-assets/redoc/bundles/redoc.standalone.js":
+            assert Client().get(url).status_code == 200, url
+            continue  # ReDoc's bundle with a local logo (core/api/docs.py)
+        assert url.startswith(
+            (static_prefix + "drf_spectacular_sidecar/", static_prefix + "core/docs/")
+        ), url
         assert finders.find(url.removeprefix(static_prefix)), f"{url} is not a static file"
     for url in scripts:
         assert not urlparse(url).netloc, f"{url} is loaded from another host"
@@ -229,10 +234,27 @@ def test_docs_pages_use_locally_served_assets(path: str) -> None:
 
 def test_swagger_ui_has_no_external_url() -> None:
     html = Client().get("/api/docs/").content.decode()
+    script = Client().get("/api/docs/?script=").content.decode()
 
     assert [url for url in asset_urls(html) if urlparse(url).netloc] == []
-    script = Client().get("/api/docs/?script=").content.decode()
+    assert "<script>" not in html  # the init script is a separate file (strict CSP)
+    assert "<style>" not in html
     assert "/api/schema/" in script
+    assert '"validatorUrl": null' in script
+
+
+def test_redoc_bundle_shows_a_local_logo() -> None:
+    bundle = Client().get("/docs-assets/redoc/bundles/redoc.standalone.js").content.decode()
+
+    assert "cdn.redoc.ly" not in bundle
+    assert "/static/core/docs/redoc-logo-mini.svg" in bundle
+    assert len(bundle) > 500_000  # the whole ReDoc bundle
+
+
+def test_bearer_is_the_first_security_scheme() -> None:
+    schema = Client().get("/api/schema/?format=json").json()
+
+    assert next(iter(schema["components"]["securitySchemes"])) == "jwtAuth"
 
 
 def test_redoc_has_no_external_url() -> None:

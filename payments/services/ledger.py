@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from appointments.models import Appointment
+from core.observability.request_id import request_id_get
 from payments.models import PaymentTransaction, TransactionStatus, WebhookEvent
 from payments.services.asaas_service import AsaasError, AsaasExchange, scrub_payload
 
@@ -39,4 +40,5 @@ def transaction_record(
         request_payload=scrub_payload(request_payload),
         response_payload=scrub_payload(response_payload),
         error_message=str(error) if error else "",
+        request_id=request_id_get(),
     )

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from appointments.models import Appointment
 from core.exceptions import BusinessRuleError
+from core.observability.request_id import request_id_get
 from payments.models import Charge, TransactionType, WebhookEvent, WebhookOutcome
 from payments.services import transitions as t
 from payments.services.asaas_service import (
@@ -72,6 +73,10 @@ def webhook_event_store(*, payload: Any) -> tuple[WebhookEvent, bool]:
     if not isinstance(event_type, str) or not event_type.strip() or len(event_type) > 64:
         raise BusinessRuleError(_("Evento sem tipo válido."), field="event")
     payment = payload.get("payment")
+    if "payment" in payload and not isinstance(payment, Mapping):
+        raise BusinessRuleError(_("O campo payment deve ser um objeto."), field="payment")
+    if "dateCreated" in payload and not isinstance(payload["dateCreated"], str):
+        raise BusinessRuleError(_("O campo dateCreated deve ser um texto."), field="dateCreated")
     payment_id = payment.get("id") if isinstance(payment, Mapping) else None
     try:
         with transaction.atomic():
@@ -80,6 +85,7 @@ def webhook_event_store(*, payload: Any) -> tuple[WebhookEvent, bool]:
                 event_type=event_type,
                 asaas_payment_id=str(payment_id or "")[:64],
                 payload=webhook_payload_scrub(payload),
+                request_id=request_id_get(),
             )
     except IntegrityError:
         return WebhookEvent.objects.get(event_id=event_id), False

@@ -522,3 +522,20 @@ def test_emulator_webhooks_for_create_and_confirm_make_the_appointment_paid(
         ).count()
         == 1
     )
+
+
+def test_webhook_event_keeps_the_request_id_of_its_delivery(
+    api_client: APIClient, appointment: Appointment
+) -> None:
+    body = event_body(appointment, "PAYMENT_CREATED")
+    response = api_client.generic(
+        "POST",
+        URL,
+        data=json.dumps(body),
+        content_type="application/json",
+        HTTP_ASAAS_ACCESS_TOKEN=TOKEN,
+        HTTP_X_REQUEST_ID="asaas-delivery-77",
+    )
+    assert response.status_code == 200, response.content
+    assert response["X-Request-ID"] == "asaas-delivery-77"
+    assert WebhookEvent.objects.get(event_id=body["id"]).request_id == "asaas-delivery-77"

@@ -8,10 +8,12 @@ port come from the Django settings ``ASAAS_API_KEY``, ``ASAAS_WEBHOOK_TOKEN`` an
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from payments.emulator.cli import add_arguments, config_from_options, run
 from payments.emulator.config import DEFAULT_API_KEY
@@ -36,4 +38,16 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         token_file = options.get("control_token_file")
-        run(config, str(token_file) if token_file else None)
+        try:
+            run(config, str(token_file) if token_file else None)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            # One clear line instead of a traceback (e.g. while ./setup.sh runs the emulator).
+            raise CommandError(
+                _(
+                    "A porta %(port)s já está em uso: o emulador (ou o ./setup.sh) já está "
+                    "rodando? Use outra porta: --port %(next)s (ou ASAAS_EMULATOR_PORT)."
+                )
+                % {"port": config.port, "next": config.port + 1}
+            ) from None

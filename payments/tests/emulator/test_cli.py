@@ -151,3 +151,24 @@ def test_management_command_parses_the_same_options() -> None:
     assert (config.port, config.latency_ms) == (0, 5)
     if configured_key:
         assert config.api_key == configured_key
+
+
+def test_busy_port_is_one_clear_line_in_portuguese() -> None:
+    """Starting the emulator while another process holds its port: no traceback."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "manage.py", "run_asaas_emulator", "--port", str(port)],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if "aviso" not in line.lower()]
+    assert f"A porta {port} já está em uso" in result.stderr
+    assert len([line for line in lines if "porta" in line]) == 1
