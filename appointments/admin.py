@@ -76,10 +76,14 @@ class AppointmentAdmin(MoneyAdminMixin, AdminAccessLogMixin, SimpleHistoryAdmin)
         """Through the services: the same rules as the API, and only client fields are
         written — a history revert cannot restore payment fields."""
         data = {name: getattr(obj, name) for name in APPOINTMENT_CLIENT_FIELDS}
+        # The admin is the operators' back office: like staff with allow_outside_hours, it
+        # may book outside a professional's working hours (the API refuses that by default).
         if change:
-            saved = services.appointment_update(appointment=obj, data=data)
+            saved = services.appointment_update(
+                appointment=obj, data=data, allow_outside_hours=True
+            )
         else:
-            saved = services.appointment_create(**data)
+            saved = services.appointment_create(**data, allow_outside_hours=True)
         obj.pk = saved.pk
         for name in APPOINTMENT_SERVER_OWNED_FIELDS:
             setattr(obj, name, getattr(saved, name))

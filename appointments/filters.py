@@ -17,7 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from core.documents import only_digits
 
-from .models import Appointment, Patient
+from .models import Appointment, BookingStatus, Patient
 
 # In a query string an unescaped "+" arrives as a space: "...T14:00:00 03:00".
 _SPACE_OFFSET = re.compile(r"^(.+[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
@@ -90,6 +90,18 @@ def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
+_BOOKING_VALUE = "(?:" + "|".join(BookingStatus.values) + ")"
+#: The schema of ``?booking_status=``: one value or several separated by commas.
+BOOKING_STATUS_PARAMETER = {
+    "type": "string",
+    "pattern": rf"^{_BOOKING_VALUE}(?:,{_BOOKING_VALUE})*$",
+}
+
+
+class BookingStatusInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
+    """``?booking_status=SCHEDULED,CONFIRMED`` (each value checked against the choices)."""
+
+
 class AppointmentFilter(django_filters.FilterSet):
     professional = IdFilter(field_name="professional_id", label=_("ID do profissional."))
     date = DateOrDateTimeFilter(
@@ -111,6 +123,12 @@ class AppointmentFilter(django_filters.FilterSet):
         method="filter_date_start", label=_("Sinônimo de date_start.")
     )
     end_date = DateOrDateTimeFilter(method="filter_date_end", label=_("Sinônimo de date_end."))
+    booking_status = BookingStatusInFilter(
+        field_name="booking_status",
+        lookup_expr="in",
+        choices=BookingStatus.choices,
+        label=_("Situação da consulta; várias separadas por vírgula (SCHEDULED,CONFIRMED)."),
+    )
     ordering = django_filters.OrderingFilter(
         fields=(("date", "date"), ("created_at", "created_at")),
         label=_("Ordenação: date, -date, created_at, -created_at."),
@@ -118,7 +136,7 @@ class AppointmentFilter(django_filters.FilterSet):
 
     class Meta:
         model = Appointment
-        fields = ["professional"]
+        fields = ["professional", "booking_status"]
 
     def filter_date(
         self, queryset: QuerySet[Appointment], name: str, value: dt.date | dt.datetime

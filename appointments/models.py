@@ -48,12 +48,39 @@ APPOINTMENT_SERVER_OWNED_FIELDS = (
     "paid_at",
     "payment_attempts",
     "last_payment_error",
+    "booking_status",
+    "booking_changed_at",
+    "booking_changed_by",
+    "reminder_sent_at",
     "created_at",
     "updated_at",
 )
 
 #: Statuses that no longer hold the time slot.
 SLOT_FREEING_STATUSES = (PaymentStatus.CANCELED, PaymentStatus.REFUNDED)
+
+
+class BookingStatus(models.TextChoices):
+    """Where the appointment itself stands (distinct from its payment ``status``).
+    See appointments/lifecycle.py for the transitions."""
+
+    SCHEDULED = "SCHEDULED", _("Agendada")
+    CONFIRMED = "CONFIRMED", _("Confirmada")
+    COMPLETED = "COMPLETED", _("Realizada")
+    CANCELLED_BY_PATIENT = "CANCELLED_BY_PATIENT", _("Cancelada pelo paciente")
+    CANCELLED_BY_PROFESSIONAL = "CANCELLED_BY_PROFESSIONAL", _("Cancelada pelo profissional")
+    NO_SHOW = "NO_SHOW", _("Paciente faltou")
+
+
+#: Booking statuses that give the time slot back.
+CANCELLED_BOOKING_STATUSES = (
+    BookingStatus.CANCELLED_BY_PATIENT,
+    BookingStatus.CANCELLED_BY_PROFESSIONAL,
+)
+#: The slot is held unless the payment or the booking was cancelled.
+HOLDS_SLOT = ~models.Q(status__in=SLOT_FREEING_STATUSES) & ~models.Q(
+    booking_status__in=CANCELLED_BOOKING_STATUSES
+)
 
 
 class PaymentMethod(models.TextChoices):
@@ -157,6 +184,25 @@ class Appointment(models.Model):
     payment_attempts = models.PositiveIntegerField(_("tentativas de cobrança"), default=0)
     last_payment_error = models.TextField(_("último erro de cobrança"), blank=True)
 
+    # Booking lifecycle (appointments/lifecycle.py is its only writer).
+    booking_status = models.CharField(
+        _("situação da consulta"),
+        max_length=25,
+        choices=BookingStatus.choices,
+        default=BookingStatus.SCHEDULED,
+    )
+    booking_changed_at = models.DateTimeField(_("situação alterada em"), null=True, blank=True)
+    booking_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("situação alterada por"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Set when the 24 h reminder is claimed for sending (at most one per appointment).
+    reminder_sent_at = models.DateTimeField(_("lembrete enviado em"), null=True, blank=True)
+
     created_at = models.DateTimeField(_("criado em"), auto_now_add=True)
     updated_at = models.DateTimeField(_("atualizado em"), auto_now=True)
 
@@ -178,6 +224,12 @@ class Appointment(models.Model):
             models.Index(fields=["status", "created_at"], name="appointment_status_created_idx"),
             models.Index(fields=["professional", "status"], name="appointment_prof_status_idx"),
             models.Index(fields=["due_date"], name="appointment_due_date_idx"),
+            models.Index(fields=["booking_status", "date"], name="appointment_booking_date_idx"),
+            models.Index(
+                fields=["date"],
+                condition=models.Q(reminder_sent_at__isnull=True),
+                name="appointment_reminder_due_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -210,8 +262,8 @@ class Appointment(models.Model):
             ),
             PostgresExclusionConstraint(
                 name="appointment_no_overlap",
-                # Cancelled and refunded appointments give their slot back.
-                condition=~models.Q(status__in=SLOT_FREEING_STATUSES),
+                # Cancelled (payment or booking) and refunded appointments give their slot back.
+                condition=HOLDS_SLOT,
                 expressions=[
                     (TsTzRange("date", "end", RangeBoundary()), RangeOperators.OVERLAPS),
                     ("professional", RangeOperators.EQUAL),
@@ -256,3 +308,39 @@ class Appointment(models.Model):
             professional_id=self.professional_id, start=self.date, end=self.end, exclude_id=self.pk
         ).exists():
             raise ValidationError({"date": _("O profissional já tem uma consulta nesse horário.")})
+
+
+class BookingEvent(models.Model):
+    """One step of an appointment's booking lifecycle: who moved it from where to where."""
+
+    appointment = models.ForeignKey(
+        Appointment,
+        verbose_name=_("consulta"),
+        on_delete=models.CASCADE,
+        related_name="booking_events",
+    )
+    source = models.CharField(_("de"), max_length=25, choices=BookingStatus.choices)
+    target = models.CharField(_("para"), max_length=25, choices=BookingStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("por"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.CharField(_("motivo"), max_length=500, blank=True)
+    #: What the cancellation asked of the payment: "", "CANCEL_CHARGE", "FULL_REFUND", "NONE".
+    payment_action = models.CharField(_("efeito no pagamento"), max_length=16, blank=True)
+    created_at = models.DateTimeField(_("em"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("evento da consulta")
+        verbose_name_plural = _("eventos da consulta")
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["appointment", "created_at"], name="bookingevent_appt_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_id}: {self.source} -> {self.target}"

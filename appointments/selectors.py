@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from .models import SLOT_FREEING_STATUSES, Appointment, Patient
+from .models import HOLDS_SLOT, Appointment, Patient
 
 
 def appointment_overlapping(
@@ -15,8 +15,8 @@ def appointment_overlapping(
 ) -> QuerySet[Appointment]:
     """Appointments of the professional whose ``[date, end)`` intersects ``[start, end)``."""
     queryset = Appointment.objects.filter(
-        professional_id=professional_id, date__lt=end, end__gt=start
-    ).exclude(status__in=SLOT_FREEING_STATUSES)
+        HOLDS_SLOT, professional_id=professional_id, date__lt=end, end__gt=start
+    )
     if exclude_id is not None:
         queryset = queryset.exclude(pk=exclude_id)
     return queryset

@@ -17,6 +17,7 @@ from core.api.fields import (
     shaped_digits,
 )
 from core.documents import CPF_SHAPE, mask_cpf
+from professionals.schedule.serializers import StrictBooleanField
 from professionals.selectors import professional_list_for
 from professionals.serializers import ProfessionalSummarySerializer
 
@@ -72,6 +73,25 @@ class AppointmentSerializer(StrictModelSerializer[Appointment]):
         help_text=_("Valor a cobrar do paciente. Sem valor, a consulta não é cobrada."),
     )
 
+    allow_outside_hours = StrictBooleanField(
+        write_only=True,
+        required=False,
+        default=False,
+        help_text=_(
+            "Somente equipe: agenda fora do horário de atendimento do profissional "
+            "(sem isto, um horário fora do expediente retorna 400 em date)."
+        ),
+    )
+
+    def validate_allow_outside_hours(self, value: bool) -> bool:
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if value and not (user is not None and user.is_staff):
+            raise serializers.ValidationError(
+                _("Somente a equipe pode agendar fora do horário de atendimento.")
+            )
+        return value
+
     def validate_date(self, value: dt.datetime) -> dt.datetime:
         if not EARLIEST_DATE <= value <= LATEST_DATE:
             raise serializers.ValidationError(
@@ -113,6 +133,9 @@ class AppointmentSerializer(StrictModelSerializer[Appointment]):
             "paid_at",
             "payment_attempts",
             "last_payment_error",
+            "booking_status",
+            "booking_changed_at",
+            "allow_outside_hours",
             "created_at",
             "updated_at",
         ]

@@ -19,7 +19,13 @@ from core.exceptions import ConflictError, NotFoundError
 from professionals.models import Professional
 
 from .billing import appointment_billing_guard, appointment_billing_prepare
-from .models import DEFAULT_DURATION_MINUTES, SLOT_FREEING_STATUSES, Appointment, Patient
+from .models import (
+    CANCELLED_BOOKING_STATUSES,
+    DEFAULT_DURATION_MINUTES,
+    SLOT_FREEING_STATUSES,
+    Appointment,
+    Patient,
+)
 from .selectors import appointment_overlapping
 
 OVERLAP_CONSTRAINT = "appointment_no_overlap"
@@ -38,8 +44,15 @@ def _conflict(*, start: datetime, end: datetime) -> ConflictError:
     )
 
 
+def _holds_slot(appointment: Appointment) -> bool:
+    return (
+        appointment.status not in SLOT_FREEING_STATUSES
+        and appointment.booking_status not in CANCELLED_BOOKING_STATUSES
+    )
+
+
 def _ensure_free(*, appointment: Appointment) -> None:
-    if appointment.status in SLOT_FREEING_STATUSES:
+    if not _holds_slot(appointment):
         return
     clash = (
         appointment_overlapping(
@@ -55,10 +68,18 @@ def _ensure_free(*, appointment: Appointment) -> None:
         raise _conflict(start=clash.date, end=clash.end)
 
 
-def _save_checked(*, appointment: Appointment) -> Appointment:
+def _save_checked(*, appointment: Appointment, check_hours: bool) -> Appointment:
     # Serialise bookings per professional: the second writer waits, then sees the first.
     Professional.objects.select_for_update().filter(pk=appointment.professional_id).first()
     appointment.compute_end()
+    if check_hours and _holds_slot(appointment):
+        from .availability import appointment_hours_check
+
+        appointment_hours_check(
+            professional_id=appointment.professional_id,
+            start=appointment.date,
+            end=appointment.end,
+        )
     _ensure_free(appointment=appointment)
     try:
         with transaction.atomic():
@@ -76,17 +97,22 @@ def appointment_create(
     professional: Professional,
     date: datetime,
     duration_minutes: int = DEFAULT_DURATION_MINUTES,
+    allow_outside_hours: bool = False,
     **extra: Any,
 ) -> Appointment:
+    """Book; outside the professional's working hours only with ``allow_outside_hours``
+    (the API lets staff alone ask for it)."""
     appointment = Appointment(
         professional=professional, date=date, duration_minutes=duration_minutes, **extra
     )
     appointment_billing_prepare(appointment=appointment)
-    return _save_checked(appointment=appointment)
+    return _save_checked(appointment=appointment, check_hours=not allow_outside_hours)
 
 
 @transaction.atomic
-def appointment_update(*, appointment: Appointment, data: dict[str, Any]) -> Appointment:
+def appointment_update(
+    *, appointment: Appointment, data: dict[str, Any], allow_outside_hours: bool = False
+) -> Appointment:
     # Re-read the row under a lock and change that instance: the one the view read may be
     # stale (the charge task or a webhook may have written its payment fields meanwhile), and
     # a concurrent DELETE that won the race is a 404 (a plain save() would re-insert the row).
@@ -103,7 +129,8 @@ def appointment_update(*, appointment: Appointment, data: dict[str, Any]) -> App
     for field, value in data.items():
         setattr(locked, field, value)
     appointment_billing_prepare(appointment=locked)
-    return _save_checked(appointment=locked)
+    moved = bool(changed & {"date", "duration_minutes", "professional"})
+    return _save_checked(appointment=locked, check_hours=moved and not allow_outside_hours)
 
 
 @transaction.atomic

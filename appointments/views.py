@@ -26,7 +26,7 @@ from core.api.schema import (
 from core.audit import AccessLoggedMixin
 
 from . import services
-from .filters import AppointmentFilter, PatientFilter
+from .filters import BOOKING_STATUS_PARAMETER, AppointmentFilter, PatientFilter
 from .models import Appointment, Patient
 from .selectors import appointment_list_for, patient_list_for
 from .serializers import AppointmentSerializer, PatientListSerializer, PatientSerializer
@@ -51,6 +51,7 @@ WRITE_RESPONSES = {**WRITE_ERRORS, 409: CONFLICT}
                     ("date", "date_start", "date_end", "start_date", "end_date"),
                     DATE_OR_DATETIME_PARAMETER,
                 ),
+                "booking_status": BOOKING_STATUS_PARAMETER,
             },
         ),
         responses={200: AppointmentSerializer(many=True), 400: VALIDATION_ERROR, 404: NOT_FOUND},
@@ -104,8 +105,10 @@ class AppointmentViewSet(
 
     def perform_update(self, serializer: BaseSerializer[Appointment]) -> None:
         assert serializer.instance is not None
+        data = dict(serializer.validated_data)
+        allow_outside_hours = bool(data.pop("allow_outside_hours", False))
         serializer.instance = services.appointment_update(
-            appointment=serializer.instance, data=serializer.validated_data
+            appointment=serializer.instance, data=data, allow_outside_hours=allow_outside_hours
         )
 
     def perform_destroy(self, instance: Appointment) -> None:

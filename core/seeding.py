@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
-from appointments.models import Appointment, Patient, PaymentStatus
+from appointments.models import Appointment, BookingStatus, Patient, PaymentStatus
 from professionals.models import Professional
 
 DEMO_PROFESSIONALS: tuple[tuple[str, str, str, str], ...] = (
@@ -226,14 +226,15 @@ def _copy_appointments(
         sql = (
             f'COPY {table} (professional_id, date, "end", duration_minutes, status, '
             "refunded_amount, payment_attempts, last_payment_error, payment_method, "
-            "asaas_invoice_url, created_at, updated_at) FROM STDIN"
+            "asaas_invoice_url, booking_status, created_at, updated_at) FROM STDIN"
         )
         for batch in _batches(rows, batch_size):
             buffer = io.StringIO()
             for professional_id, start, end in batch:
                 buffer.write(
                     f"{professional_id}\t{start.isoformat()}\t{end.isoformat()}\t"
-                    f"{SLOT_MINUTES}\t{PaymentStatus.NOT_BILLED}\t0.00\t0\t\t\t\t{now}\t{now}\n"
+                    f"{SLOT_MINUTES}\t{PaymentStatus.NOT_BILLED}\t0.00\t0\t\t\t\t"
+                    f"{BookingStatus.SCHEDULED}\t{now}\t{now}\n"
                 )
             with transaction.atomic(), raw.copy(sql) as copy:
                 copy.write(buffer.getvalue())

@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 from appointments.models import Appointment
 from appointments.selectors import appointment_list_for
 from core.api.idempotency import idempotent
-from core.api.parsers import strict_json_loads
+from core.api.parsers import json_tree_check, strict_json_loads
 from core.api.permissions import IsStaff, is_staff
 from core.api.query import StrictQueryParamsMixin, query_params_check
 from core.api.schema import NOT_FOUND, VALIDATION_ERROR, DetailErrorSerializer
@@ -41,6 +41,7 @@ from payments.serializers import (
 )
 from payments.services import charge_actions, webhooks
 from payments.services.asaas_service import AsaasError
+from payments.services.webhook_payload import webhook_payload_scrub
 from payments.tasks import process_webhook_event_task
 from payments.throttling import AsaasRefreshThrottle, wants_refresh
 
@@ -237,11 +238,16 @@ class AsaasWebhookView(APIView):
                 status=status.HTTP_401_UNAUTHORIZED,
             )
         try:
-            payload = strict_json_loads(request.body, parse_float=Decimal)
+            # Depth and NUL only matter in what is kept (the allowlist drops the rest).
+            payload = strict_json_loads(request.body, parse_float=Decimal, check_tree=False)
+            if isinstance(payload, dict):
+                json_tree_check(webhook_payload_scrub(payload))
         except (ValueError, UnicodeDecodeError):
             raise ValidationError(
                 {"non_field_errors": [_("O corpo da requisição não é um JSON válido.")]}
             ) from None
+        if isinstance(payload, dict) and not isinstance(payload.get("payment", {}), dict):
+            raise ValidationError({"payment": [_("Informe um objeto.")]})
         event, created = webhooks.webhook_event_store(payload=payload)
         outcome = event.outcome
         if created:

@@ -26,3 +26,6 @@ class ProfessionalAdmin(MoneyAdminMixin, AdminAccessLogMixin, SimpleHistoryAdmin
     autocomplete_fields = ("user",)
     readonly_fields = SERVER_OWNED_FIELDS
     list_per_page = 50
+
+
+from .schedule import admin as schedule_admin  # noqa: E402,F401  (registers the schedule models)

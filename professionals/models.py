@@ -149,3 +149,13 @@ class Professional(models.Model):
     @property
     def is_chargeable(self) -> bool:
         return self.integration_status == IntegrationStatus.ACTIVE and bool(self.asaas_wallet_id)
+
+
+# Working hours live in their own module; imported here so Django registers the models.
+from .schedule.models import (  # noqa: E402
+    CalendarFeed,
+    ScheduleException,
+    WorkingHoursRule,
+)
+
+__all__ = ["CalendarFeed", "Professional", "ScheduleException", "WorkingHoursRule"]

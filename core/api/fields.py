@@ -19,6 +19,17 @@ from rest_framework import serializers
 
 _M = TypeVar("_M", bound=models.Model)
 
+#: A text DRF accepts once trimmed (``str.strip`` whitespace, which includes \x1c-\x1f and
+#: \x85 besides what a regex calls ``\s``) and PostgreSQL can hold (no NUL): the pattern the
+#: schema declares for required text.
+NOT_BLANK_NO_NUL = r"^[^\u0000]*[^\s\u0000\u001c-\u001f\u0085][^\u0000]*$"
+
+
+def not_blank_no_nul() -> Any:
+    from django.core.validators import RegexValidator
+
+    return RegexValidator(NOT_BLANK_NO_NUL)
+
 
 class StrictStringMixin:
     def to_internal_value(self, data: Any) -> Any:

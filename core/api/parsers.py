@@ -1,8 +1,9 @@
 """Strict JSON: what PostgreSQL's jsonb and the API can hold, or a 400.
 
-Refused: ``NaN``/``Infinity`` (not JSON), the NUL character in any string or key (PostgreSQL
-text cannot hold it), nesting deeper than ``MAX_JSON_DEPTH`` (and the ``RecursionError`` the
-standard decoder raises on absurd depths).
+Always refused: ``NaN``/``Infinity`` (not JSON) and absurd nesting (the ``RecursionError`` the
+standard decoder raises). ``json_tree_check`` also refuses the NUL character (PostgreSQL text
+cannot hold it) and nesting deeper than ``MAX_JSON_DEPTH``: the webhook applies it to the part
+of the event it stores; the API's serializers refuse NUL in every text field they read.
 """
 
 from __future__ import annotations
@@ -41,13 +42,23 @@ def _check_tree(document: Any) -> None:
                 stack.extend((value, depth + 1) for value in node)
 
 
-def strict_json_loads(raw: bytes | str, *, parse_float: Callable[[str], Any] | None = None) -> Any:
-    """``json.loads`` with the refusals above; ``ValueError`` for every one of them."""
+def json_tree_check(document: Any) -> None:
+    """``ValueError`` when ``document`` nests too deeply or holds a NUL character."""
+    _check_tree(document)
+
+
+def strict_json_loads(
+    raw: bytes | str, *, parse_float: Callable[[str], Any] | None = None, check_tree: bool = True
+) -> Any:
+    """``json.loads`` with the refusals above; ``ValueError`` for every one of them.
+    ``check_tree=False`` leaves depth and NUL to the caller (``json_tree_check`` on the part
+    it keeps)."""
     try:
         document = json.loads(raw, parse_float=parse_float, parse_constant=_refuse_constant)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
-    _check_tree(document)
+    if check_tree:
+        _check_tree(document)
     return document
 
 
@@ -55,7 +66,9 @@ class StrictJSONParser(JSONParser):
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            return strict_json_loads(stream.read().decode(encoding))
+            # NUL and depth are checked by the fields that read a value (DRF refuses NUL in
+            # text); keys a serializer ignores may hold anything JSON allows.
+            return strict_json_loads(stream.read().decode(encoding), check_tree=False)
         except (ValueError, UnicodeDecodeError):
             raise ParseError(_("O corpo da requisição não é um JSON válido.")) from None
 

@@ -168,6 +168,19 @@ def _drop_input_patterns(component: dict[str, Any]) -> None:
             prop.update({"type": "string", "maxLength": max(lengths)})
 
 
+#: Free-text query parameters cannot carry NUL characters (the database refuses them; the
+#: server answers 400): say so wherever the schema has no stricter pattern, enum or format.
+NO_NUL_PATTERN = r"^[^\x00]*$"
+
+
+def _no_nul_in_free_text(parameter: dict[str, Any]) -> None:
+    schema = parameter.get("schema")
+    if parameter.get("in") != "query" or not isinstance(schema, dict):
+        return
+    if schema.get("type") == "string" and not {"pattern", "enum", "format"} & set(schema):
+        schema["pattern"] = NO_NUL_PATTERN
+
+
 def contract_details(
     result: dict[str, Any], generator: Any, request: Any, public: bool
 ) -> dict[str, Any]:
@@ -193,6 +206,8 @@ def contract_details(
                     form_name = f"{name}Form"
                     components.setdefault(form_name, _without_null(components[name]))
                     content[media_type]["schema"] = {"$ref": f"#/components/schemas/{form_name}"}
+            for parameter in operation.get("parameters", []):
+                _no_nul_in_free_text(parameter)
             if any(p.get("in") == "query" for p in operation.get("parameters", [])):
                 description = operation.get("description", "")
                 if STRICT_QUERY_NOTE not in description:

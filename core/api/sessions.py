@@ -26,6 +26,8 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from core.api.fields import not_blank_no_nul
+
 AUTH_TIME_CLAIM = "auth_time"
 
 
@@ -57,9 +59,14 @@ def _token_user(token: Any) -> Any:
 class SessionTokenObtainSerializer(TokenObtainPairSerializer):
     token_class = SessionRefreshToken
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in (self.username_field, "password"):  # the schema shows the rule as a pattern
+            self.fields[name].validators.append(not_blank_no_nul())
+
 
 class SessionTokenRefreshSerializer(serializers.Serializer[Any]):
-    refresh = serializers.CharField(write_only=True)
+    refresh = serializers.CharField(write_only=True, validators=[not_blank_no_nul()])
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
         refresh = SessionRefreshToken(attrs["refresh"])  # signature, expiry, blacklist
@@ -82,7 +89,7 @@ class SessionTokenRefreshSerializer(serializers.Serializer[Any]):
 
 
 class SessionTokenVerifySerializer(serializers.Serializer[Any]):
-    token = serializers.CharField(write_only=True)
+    token = serializers.CharField(write_only=True, validators=[not_blank_no_nul()])
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         token = UntypedToken(attrs["token"])
@@ -94,7 +101,7 @@ class SessionTokenVerifySerializer(serializers.Serializer[Any]):
 
 
 class LogoutSerializer(serializers.Serializer[Any]):
-    refresh = serializers.CharField(write_only=True)
+    refresh = serializers.CharField(write_only=True, validators=[not_blank_no_nul()])
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         SessionRefreshToken(attrs["refresh"]).blacklist()

@@ -171,6 +171,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/",
     "ENUM_NAME_OVERRIDES": {
         "PaymentStatusEnum": "appointments.models.PaymentStatus",
+        "BookingStatusEnum": "appointments.models.BookingStatus",
         "TransactionStatusEnum": "payments.models.TransactionStatus",
     },
     "POSTPROCESSING_HOOKS": [
@@ -238,6 +239,10 @@ CACHES = {
 # Business rules (see README "Regras de negócio").
 DEFAULT_SPLIT_PERCENTAGE = Decimal(env.str("DEFAULT_SPLIT_PERCENTAGE", default="85.00"))
 MINIMUM_SPLIT_AMOUNT = Decimal(env.str("MINIMUM_SPLIT_AMOUNT", default="10.00"))
+# A patient who cancels at least this many hours before the start gets a full refund.
+BOOKING_FULL_REFUND_HOURS = env.int("BOOKING_FULL_REFUND_HOURS", default=24)
+# Patients are e-mailed a reminder this many hours before the appointment.
+APPOINTMENT_REMINDER_HOURS = env.int("APPOINTMENT_REMINDER_HOURS", default=24)
 
 # Readiness (/health/ready/): worker and beat heartbeats older than 3 intervals are stale; more
 # failed or stranded webhook events than this fail the webhook backlog check.
@@ -348,6 +353,14 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-payments": {
         "task": "payments.tasks.reconcile_payments_task",
         "schedule": env.float("PAYMENT_RECONCILE_INTERVAL_SECONDS", default=86400.0),
+    },
+    "sweep-unsettled-cancellations": {
+        "task": "appointments.tasks.sweep_unsettled_cancellations_task",
+        "schedule": env.float("PAYMENT_SWEEP_INTERVAL_SECONDS", default=120.0),
+    },
+    "send-appointment-reminders": {
+        "task": "appointments.tasks.send_appointment_reminders_task",
+        "schedule": env.float("APPOINTMENT_REMINDER_INTERVAL_SECONDS", default=900.0),
     },
     "purge-idempotency-keys": {
         "task": "core.tasks.purge_idempotency_keys_task",

@@ -51,6 +51,8 @@ APPOINTMENT_CLIENT_FIELDS = {
     "total_amount",
     "payment_method",
     "due_date",
+    # A request flag, not a field: staff-only (validated), never stored.
+    "allow_outside_hours",
 }
 PATIENT_CLIENT_FIELDS = {"name", "cpf", "email", "phone"}
 

@@ -29,7 +29,8 @@ from core.tests.access_fixtures import (
     model_id,
     new_cpf,
 )
-from professionals.models import Professional
+from professionals.models import Professional, ScheduleException, WorkingHoursRule
+from professionals.schedule.services import calendar_feed_rotate
 
 pytestmark = pytest.mark.django_db
 
@@ -100,8 +101,49 @@ def everyone(status: int) -> tuple[int, int, int, int, int]:
     return (status, status, status, status, status)
 
 
+def hours_path(w: World) -> str:
+    return f"{prof_a_path(w)}working_hours/"
+
+
+def rule_body(w: World) -> dict[str, Any]:
+    return {"weekday": 0, "start_time": "08:00", "end_time": "12:00", "slot_minutes": 30}
+
+
+def rule_path(w: World) -> str:
+    rule, _created = WorkingHoursRule.objects.get_or_create(
+        professional=w.prof_a, weekday=1, start_time="08:00", end_time="12:00"
+    )
+    return f"{hours_path(w)}{rule.pk}/"
+
+
+def exceptions_path(w: World) -> str:
+    return f"{prof_a_path(w)}schedule_exceptions/"
+
+
+def exception_body(w: World) -> dict[str, Any]:
+    return {"date": "2030-01-01", "kind": "DAY_OFF", "description": "Folga"}
+
+
+def exception_path(w: World) -> str:
+    item, _created = ScheduleException.objects.get_or_create(
+        professional=w.prof_a, date="2030-02-01", kind="DAY_OFF"
+    )
+    return f"{exceptions_path(w)}{item.pk}/"
+
+
+def feed_path(w: World) -> str:
+    return f"{prof_a_path(w)}calendar_feed/"
+
+
+def existing_feed_path(w: World) -> str:
+    calendar_feed_rotate(professional_id=w.prof_a.pk)
+    return feed_path(w)
+
+
 #: staff, prof_a, prof_b, plain, anon
 READ = (200, 200, 200, 403, 401)
+OWN_CREATE = (201, 201, 404, 403, 401)
+OWN_DELETE = (204, 204, 404, 403, 401)
 OWN = (200, 200, 404, 403, 401)
 STAFF_ONLY = (200, 403, 403, 403, 401)
 
@@ -165,6 +207,46 @@ MATRIX: dict[str, Op] = {
     "logout": Op("post", const("/api/auth/logout/"), None, everyone(400)),
     "webhook": Op("post", const("/api/payments/webhooks/asaas/"), None, everyone(401)),
     "health": Op("get", const("/health/"), None, everyone(200)),
+    # Working hours, exceptions, calendar feed and free slots: as the professional.
+    "working hours list": Op("get", hours_path, None, OWN),
+    "working hours create": Op("post", hours_path, rule_body, OWN_CREATE),
+    "working hours retrieve": Op("get", rule_path, None, OWN),
+    "working hours update": Op("put", rule_path, rule_body, OWN),
+    "working hours patch": Op("patch", rule_path, lambda w: {"slot_minutes": 45}, OWN),
+    "working hours delete": Op("delete", rule_path, None, OWN_DELETE),
+    "exceptions list": Op("get", exceptions_path, None, OWN),
+    "exceptions create": Op("post", exceptions_path, exception_body, OWN_CREATE),
+    "exception retrieve": Op("get", exception_path, None, OWN),
+    "exception update": Op("put", exception_path, exception_body, OWN),
+    "exception patch": Op("patch", exception_path, lambda w: {"description": "Outra"}, OWN),
+    "exception delete": Op("delete", exception_path, None, OWN_DELETE),
+    "feed create": Op("post", feed_path, None, OWN_CREATE),
+    "feed retrieve": Op("get", existing_feed_path, None, OWN),
+    "feed patch": Op("patch", existing_feed_path, lambda w: {"include_patient_name": True}, OWN),
+    "feed revoke": Op("delete", existing_feed_path, None, OWN_DELETE),
+    "public feed (unknown token)": Op(
+        "get", const("/api/calendar/nao-existe.ics"), None, everyone(404)
+    ),
+    "availability": Op(
+        "get",
+        lambda w: f"{prof_a_path(w)}availability/?start=2030-01-07&end=2030-01-07",
+        None,
+        OWN,
+    ),
+    "availability search": Op("get", const("/api/availability/?date=2030-01-07"), None, READ),
+    # Booking lifecycle of A's (future, scheduled) appointment.
+    "confirm": Op("post", lambda w: f"{appt_a_path(w)}confirm/", None, OWN),
+    "complete (not confirmed)": Op(
+        "post", lambda w: f"{appt_a_path(w)}complete/", None, (409, 409, 404, 403, 401)
+    ),
+    "no show (not confirmed)": Op(
+        "post", lambda w: f"{appt_a_path(w)}no_show/", None, (409, 409, 404, 403, 401)
+    ),
+    "cancel booking": Op(
+        "post", lambda w: f"{appt_a_path(w)}cancel/", lambda w: {"by": "PATIENT"}, OWN
+    ),
+    "booking events": Op("get", lambda w: f"{appt_a_path(w)}booking_events/", None, OWN),
+    "appointment ics": Op("get", lambda w: f"{appt_a_path(w)}ics/", None, OWN),
 }
 
 CASES = [(name, role, i) for name in MATRIX for i, role in enumerate(ROLES)]
@@ -218,7 +300,14 @@ def test_the_matrix_covers_every_api_endpoint_and_method(world: World) -> None:
 def test_plain_user_is_refused_everywhere_in_the_api(world: World, settings: Any) -> None:
     """An authenticated user with no role: 403 on every method of every protected endpoint."""
     settings.API_DOCS_PUBLIC = False
-    open_names = {"token-obtain", "token-refresh", "token-verify", "token-logout", "asaas-webhook"}
+    open_names = {
+        "token-obtain",
+        "token-refresh",
+        "token-verify",
+        "token-logout",
+        "asaas-webhook",
+        "calendar-feed",
+    }
     client = world.client("plain")
     checked = 0
     for route in all_routes():

@@ -32,7 +32,9 @@ METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 TOKEN_ENDPOINTS = {"token-obtain", "token-refresh", "token-verify", "token-logout"}
 WEBHOOK = "asaas-webhook"
 DOCS = {"schema", "swagger-ui", "redoc"}
-API_ALLOW_LIST = TOKEN_ENDPOINTS | {WEBHOOK} | DOCS
+#: The secret token in the path is the credential (calendar apps cannot log in).
+CALENDAR_FEED = "calendar-feed"
+API_ALLOW_LIST = TOKEN_ENDPOINTS | {WEBHOOK, CALENDAR_FEED} | DOCS
 #: Outside ``/api/`` and the admin: every page, by URL name.
 OTHER_PAGES = {"health", "health-ready", "redoc-bundle", "favicon"}
 
@@ -93,6 +95,15 @@ def check_webhook(client: APIClient, path: str) -> None:
     assert read.status_code == 405
 
 
+def check_calendar_feed(client: APIClient, path: str) -> None:
+    unknown = client.get(path)
+    write = client.post(path, {}, format="json")
+
+    assert unknown.status_code == 404
+    assert set(unknown.json()) == {"detail"}
+    assert write.status_code == 405
+
+
 def check_admin(client: APIClient, route: Route, path: str) -> None:
     login = reverse("admin:login")
     for method in ("get", "post"):
@@ -116,6 +127,8 @@ def test_anonymous_access(route: Route, world: World, anon_client: APIClient) ->
             check_token_endpoint(anon_client, route, path)
         elif route.name == WEBHOOK:
             check_webhook(anon_client, path)
+        elif route.name == CALENDAR_FEED:
+            check_calendar_feed(anon_client, path)
         elif route.name in DOCS:
             pass  # test_docs_follow_the_setting, both ways
         else:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -65,6 +66,11 @@ def test_unreachable_url_is_a_failure(
 ) -> None:
     configure(control, webhook_url="http://127.0.0.1:9/unreachable")
     make_payment()
+    # Pause only once the first delivery was tried (the dispatcher runs in its own thread).
+    deadline = time.monotonic() + 10
+    while not webhook_log(control, wait=0)["events"][0]["attempts"]:
+        assert time.monotonic() < deadline, "no delivery attempt within 10 s"
+        time.sleep(0.02)
     control.ok("POST", "/_emulator/webhooks/pause")
     log = webhook_log(control)
     assert log["events"][0]["status"] == "PENDING"

@@ -1,0 +1,1 @@
+"""Working hours of professionals: weekly rules, exceptions and the calendar feed."""

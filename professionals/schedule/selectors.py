@@ -1,0 +1,97 @@
+"""Read helpers for working hours: everything the slot computation needs, in two queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from .models import CalendarFeed, ScheduleException, WorkingHoursRule
+from .windows import ExceptionData, RuleData
+
+
+@dataclass
+class Schedule:
+    """A professional's rules (all of them) and exceptions (of the dates asked for, national
+    holidays included). No rules at all means "books at any time" (the v1 behaviour)."""
+
+    rules: list[RuleData] = field(default_factory=list)
+    exceptions: list[ExceptionData] = field(default_factory=list)
+
+    @property
+    def has_rules(self) -> bool:
+        return bool(self.rules)
+
+
+def _parse_breaks(raw: Any) -> tuple[tuple[dt.time, dt.time], ...]:
+    if not isinstance(raw, list):
+        return ()
+    return tuple(
+        (dt.time.fromisoformat(item["start"]), dt.time.fromisoformat(item["end"]))
+        for item in raw
+        if isinstance(item, dict) and "start" in item and "end" in item
+    )
+
+
+def schedules_load(
+    *, professional_ids: Iterable[int], first_day: dt.date, last_day: dt.date
+) -> dict[int, Schedule]:
+    ids = list(professional_ids)
+    schedules = {pk: Schedule() for pk in ids}
+    # Tuples, not model instances: the "who is free" search loads thousands of rules.
+    rules = WorkingHoursRule.objects.filter(professional_id__in=ids).values_list(
+        "professional_id",
+        "weekday",
+        "start_time",
+        "end_time",
+        "slot_minutes",
+        "breaks",
+        "valid_from",
+        "valid_until",
+    )
+    for professional_id, weekday, start, end, slot, breaks, valid_from, valid_until in rules:
+        schedules[professional_id].rules.append(
+            RuleData(
+                weekday=weekday,
+                start=start,
+                end=end,
+                slot_minutes=slot,
+                breaks=_parse_breaks(breaks),
+                valid_from=valid_from,
+                valid_until=valid_until,
+            )
+        )
+    exceptions = ScheduleException.objects.filter(
+        Q(professional_id__in=ids) | Q(professional__isnull=True),
+        date__gte=first_day,
+        date__lte=last_day,
+    ).values_list("professional_id", "date", "kind", "start_time", "end_time", "slot_minutes")
+    national: list[ExceptionData] = []
+    for professional_id, date, kind, opens, closes, slot in exceptions:
+        item = ExceptionData(date=date, kind=kind, start=opens, end=closes, slot_minutes=slot)
+        if professional_id is None:
+            national.append(item)
+        else:
+            schedules[professional_id].exceptions.append(item)
+    for schedule in schedules.values():
+        schedule.exceptions += national
+    return schedules
+
+
+def working_hours_for(*, professional_id: int) -> QuerySet[WorkingHoursRule]:
+    return WorkingHoursRule.objects.filter(professional_id=professional_id).order_by(
+        "weekday", "start_time", "id"
+    )
+
+
+def schedule_exceptions_for(*, professional_id: int) -> QuerySet[ScheduleException]:
+    return ScheduleException.objects.filter(professional_id=professional_id).order_by(
+        "date", "start_time", "id"
+    )
+
+
+def calendar_feed_for(*, professional_id: int) -> CalendarFeed | None:
+    return CalendarFeed.objects.filter(professional_id=professional_id).first()
