@@ -27,6 +27,9 @@ Roda todas as verificações e falha se QUALQUER uma falhar (todas rodam; no fim
      autenticado; SCHEMATHESIS_MAX_EXAMPLES exemplos por operação (padrão 30).
      --schemathesis-only roda só esta etapa.
 
+Com CI=true o pytest inclui também a campanha de falhas curta (python -m chaos --quick, ~3 min,
+teste marcado "chaos"; veja docs/RELIABILITY.md). Fora do CI: CHAOS_CAMPAIGN=1 ./run_tests.sh.
+
 Onde roda: dentro do contêiner "web" do docker compose quando ele está rodando; senão
 localmente (cria .venv/ se faltar). --local força a execução local.
 
@@ -64,6 +67,12 @@ fi
 
 IN_CI=0
 case "${CI:-}" in 1 | true | TRUE | True | yes) IN_CI=1 ;; esac
+# The short fault campaign (chaos/tests) runs under CI; it needs redis-server (its own Redis).
+if ((IN_CI == 1)) && [[ -z "${CHAOS_CAMPAIGN:-}" ]]; then
+    export CHAOS_CAMPAIGN=1
+    command -v redis-server >/dev/null 2>&1 ||
+        warn "CI=true e o redis-server não está instalado: a campanha de falhas vai falhar."
+fi
 
 bootstrap_venv --dev
 export PATH="$VENV_DIR/bin:$PATH"

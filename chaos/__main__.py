@@ -1,0 +1,5 @@
+"""``python -m chaos [--quick]``."""
+
+from .cli import main
+
+raise SystemExit(main())
