@@ -12,12 +12,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -186,12 +187,20 @@ class AppointmentBookingViewSet(StrictQueryParamsMixin, viewsets.GenericViewSet[
     )
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, ICSRenderer])
     def ics(self, request: Request, pk: str | None = None) -> HttpResponse:
+        _format_checked(request)
         appointment = self.get_object()
         response = HttpResponse(
             appointment_ics(appointment=appointment), content_type=ICS_CONTENT_TYPE
         )
         response["Content-Disposition"] = f'attachment; filename="consulta-{appointment.pk}.ics"'
         return response
+
+
+def _format_checked(request: Request) -> None:
+    """``?format=`` is ``ics`` or ``json`` (content negotiation ignores an empty value)."""
+    value = request.query_params.get("format")
+    if value is not None and value not in {"ics", "json"}:
+        raise ValidationError({"format": [gettext("Use ics ou json.")]})
 
 
 class CalendarFeedView(APIView):
@@ -210,9 +219,10 @@ class CalendarFeedView(APIView):
         ),
         tags=["Agenda (ICS)"],
         auth=[],
-        responses={(200, "text/calendar"): ICS_RESPONSE, 404: NOT_FOUND},
+        responses={(200, "text/calendar"): ICS_RESPONSE, 400: VALIDATION_ERROR, 404: NOT_FOUND},
     )
     def get(self, request: Request, token: str) -> HttpResponse:
+        _format_checked(request)
         feed = calendar_feed_by_token(token=token)
         if feed is None:
             raise NotFound()

@@ -196,3 +196,29 @@ def test_historical_dst_dates_keep_their_offset(
     [event] = events(api_client.get(f"/api/appointments/{old.pk}/ics/").content)
 
     assert event.decoded("DTSTART").astimezone(dt.UTC).hour == 11
+
+
+@pytest.mark.parametrize("value", ["", "xml"])
+def test_the_format_parameter_is_ics_or_json(
+    api_client: APIClient, appointment: Appointment, value: str
+) -> None:
+    response = api_client.get(f"/api/appointments/{appointment.pk}/ics/", {"format": value})
+
+    assert response.status_code in {400, 404}
+    assert response.status_code == 400 or value != ""  # an empty value is not "no value"
+    if response.status_code == 400:
+        assert "format" in response.json()
+
+
+def test_an_empty_form_field_is_not_a_boolean(
+    api_client: APIClient, professional: Professional
+) -> None:
+    response = api_client.post(
+        f"/api/professionals/{professional.pk}/calendar_feed/",
+        {"include_patient_name": ""},
+        format="multipart",
+    )
+
+    assert response.status_code == 400
+    assert "include_patient_name" in response.json()
+    assert not CalendarFeed.objects.filter(professional=professional).exists()

@@ -173,6 +173,13 @@ def _drop_input_patterns(component: dict[str, Any]) -> None:
 NO_NUL_PATTERN = r"^[^\x00]*$"
 
 
+#: The WSGI server (gunicorn) refuses a request line over 4,094 bytes before the app sees it.
+URI_TOO_LONG = {
+    "description": "Endereço longo demais (linha da requisição acima de 4.094 bytes); resposta "
+    "do servidor HTTP, em HTML."
+}
+
+
 def _no_nul_in_free_text(parameter: dict[str, Any]) -> None:
     schema = parameter.get("schema")
     if parameter.get("in") != "query" or not isinstance(schema, dict):
@@ -209,6 +216,7 @@ def contract_details(
             for parameter in operation.get("parameters", []):
                 _no_nul_in_free_text(parameter)
             if any(p.get("in") == "query" for p in operation.get("parameters", [])):
+                operation.setdefault("responses", {}).setdefault("414", URI_TOO_LONG)
                 description = operation.get("description", "")
                 if STRICT_QUERY_NOTE not in description:
                     operation["description"] = f"{description}\n\n{STRICT_QUERY_NOTE}".strip()

@@ -8,6 +8,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from core.api.fields import StrictModelSerializer
 
@@ -26,6 +27,12 @@ TIME_FORMAT = "%H:%M"
 class StrictBooleanField(serializers.BooleanField):
     """``true``/``false`` only (a JSON boolean, or those words in a form): DRF would also take
     ``1``, ``"0"``, ``"yes"``… which the OpenAPI schema (boolean) does not allow."""
+
+    def get_value(self, dictionary: Any) -> Any:
+        # A form field sent empty is a value ("" → refused), not "omitted" as DRF reads it.
+        if html.is_html_input(dictionary) and self.field_name in dictionary:
+            return dictionary.get(self.field_name)
+        return super().get_value(dictionary)
 
     def to_internal_value(self, data: Any) -> bool:
         if isinstance(data, bool):
