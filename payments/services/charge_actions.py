@@ -19,7 +19,7 @@ from payments.models import Charge, ChargeStatus, TransactionType
 from payments.services import transitions as t
 from payments.services.asaas_service import AsaasError, AsaasNotFoundError, AsaasService
 from payments.services.charges import (
-    APPOINTMENT_REFERENCE_PREFIX,
+    appointment_reference_for,
     asaas_client,
     asaas_payment_snapshot,
 )
@@ -131,7 +131,7 @@ def charge_cancel(*, appointment_id: int, asaas: AsaasService | None = None) -> 
 
 def _delete_orphan(appointment_id: int, client: AsaasService) -> None:
     """A cancelled charge whose creation may have reached Asaas: delete it there too."""
-    reference = f"{APPOINTMENT_REFERENCE_PREFIX}{appointment_id}"
+    reference = appointment_reference_for(appointment_id=appointment_id)
     try:
         payment = client.payment_find_by_external_reference(reference)
         if payment is not None:

@@ -41,7 +41,12 @@ CUSTOMER_BUSY_RETRY = 3
 
 
 def appointment_external_reference(appointment: Appointment) -> str:
-    return f"{APPOINTMENT_REFERENCE_PREFIX}{appointment.pk}"
+    return appointment_reference_for(appointment_id=appointment.pk)
+
+
+def appointment_reference_for(*, appointment_id: int) -> str:
+    """The ``externalReference`` of an appointment's charge at Asaas."""
+    return f"{APPOINTMENT_REFERENCE_PREFIX}{appointment_id}"
 
 
 def appointment_id_from_reference(reference: str) -> int | None:

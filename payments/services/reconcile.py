@@ -43,6 +43,7 @@ from payments.services.asaas_service import (
 )
 from payments.services.charges import (
     appointment_id_from_reference,
+    appointment_reference_for,
     asaas_client,
     asaas_payment_snapshot,
 )
@@ -124,7 +125,9 @@ def _orphans(asaas: AsaasService, since: datetime | None, known: set[str]) -> li
         unlinked = unlinked.filter(updated_at__gte=since)
     found = []
     for appointment_id in unlinked.values_list("appointment_id", flat=True)[:1000]:
-        payment = asaas.payment_find_by_external_reference(f"appointment-{appointment_id}")
+        payment = asaas.payment_find_by_external_reference(
+            appointment_reference_for(appointment_id=appointment_id)
+        )
         if payment is not None and payment.id not in known:
             found.append(payment)
     return found
