@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.utils import html
 
@@ -22,17 +22,6 @@ from .models import (
 )
 
 TIME_FORMAT = "%H:%M"
-#: Wall-clock times: answered as HH:MM; accepted as ISO times (HH:MM, seconds optional).
-TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?(Z|[+-]\d\d:?\d\d)?$"
-
-
-@extend_schema_field({"type": "string", "pattern": TIME_PATTERN, "example": "08:00"})
-class WallClockTimeField(serializers.TimeField):
-    """A local wall-clock time, ``HH:MM`` (OpenAPI's ``format: time`` would demand seconds and
-    an offset, which these times do not have)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format=TIME_FORMAT, **kwargs)
 
 
 class StrictBooleanField(serializers.BooleanField):
@@ -58,8 +47,8 @@ MAX_BREAKS = 10
 
 
 class BreakSerializer(serializers.Serializer[dict[str, Any]]):
-    start = WallClockTimeField(help_text=_("Início (HH:MM)."))
-    end = WallClockTimeField(help_text=_("Fim (HH:MM)."))
+    start = serializers.TimeField(format=TIME_FORMAT, help_text=_("Início (HH:MM)."))
+    end = serializers.TimeField(format=TIME_FORMAT, help_text=_("Fim (HH:MM)."))
 
 
 def _minutes(value: dt.time) -> int:
@@ -90,8 +79,8 @@ def _seconds_free(value: dt.time | None, name: str) -> dict[str, Any]:
     ]
 )
 class WorkingHoursRuleSerializer(StrictModelSerializer[WorkingHoursRule]):
-    start_time = WallClockTimeField()
-    end_time = WallClockTimeField()
+    start_time = serializers.TimeField(format=TIME_FORMAT)
+    end_time = serializers.TimeField(format=TIME_FORMAT)
     breaks = BreakSerializer(many=True, required=False)
     slot_minutes = serializers.IntegerField(
         min_value=MIN_SLOT_MINUTES, max_value=MAX_SLOT_MINUTES, required=False
@@ -188,8 +177,8 @@ class WorkingHoursRuleSerializer(StrictModelSerializer[WorkingHoursRule]):
     ]
 )
 class ScheduleExceptionSerializer(StrictModelSerializer[ScheduleException]):
-    start_time = WallClockTimeField(required=False, allow_null=True)
-    end_time = WallClockTimeField(required=False, allow_null=True)
+    start_time = serializers.TimeField(format=TIME_FORMAT, required=False, allow_null=True)
+    end_time = serializers.TimeField(format=TIME_FORMAT, required=False, allow_null=True)
     slot_minutes = serializers.IntegerField(
         min_value=MIN_SLOT_MINUTES, max_value=MAX_SLOT_MINUTES, required=False
     )
