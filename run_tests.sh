@@ -313,7 +313,7 @@ PY
         --max-examples "$ST_MAX_EXAMPLES" \
         --generation-database none \
         --request-timeout 10 \
-        --workers 2 \
+        --workers 1 \
         --no-color || status=$?
     if ((status != 0)) && grep -qE 'ERROR' "$WORK_DIR/server.log"; then
         # The exceptions behind the 5xx answers, once each, to find them in the code.
