@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from core.exceptions import ConflictError, NotFoundError
+from core.exceptions import BusinessRuleError, ConflictError, NotFoundError
 from professionals.models import Professional
 
 from .billing import appointment_billing_guard, appointment_billing_prepare
@@ -68,9 +68,31 @@ def _ensure_free(*, appointment: Appointment) -> None:
         raise _conflict(start=clash.date, end=clash.end)
 
 
+def professionals_lock(*, professional_ids: set[int]) -> set[int]:
+    """Lock the professionals' rows, in id order; returns the ids that still exist.
+
+    Lock order of every writer: professional(s) → appointment → charge. Booking serialises on
+    the professional, and deleting a professional locks it before its appointments go, so a
+    writer that took an appointment first and the professional second could deadlock with it.
+    """
+    found: set[int] = set()
+    for professional_id in sorted(professional_ids):
+        locked = (
+            Professional.objects.select_for_update()
+            .filter(pk=professional_id)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if locked is not None:
+            found.add(locked)
+    return found
+
+
 def _save_checked(*, appointment: Appointment, check_hours: bool) -> Appointment:
-    # Serialise bookings per professional: the second writer waits, then sees the first.
-    Professional.objects.select_for_update().filter(pk=appointment.professional_id).first()
+    # Serialise bookings per professional: the second writer waits, then sees the first. A
+    # professional deleted meanwhile (the writer waited behind the delete) is bad input.
+    if not professionals_lock(professional_ids={appointment.professional_id}):
+        raise BusinessRuleError(_("Profissional não encontrado."), field="professional")
     appointment.compute_end()
     if check_hours and _holds_slot(appointment):
         from .availability import appointment_hours_check
@@ -116,6 +138,17 @@ def appointment_update(
     # Re-read the row under a lock and change that instance: the one the view read may be
     # stale (the charge task or a webhook may have written its payment fields meanwhile), and
     # a concurrent DELETE that won the race is a 404 (a plain save() would re-insert the row).
+    # The professionals (current and new) are locked before the appointment: see
+    # professionals_lock for the order.
+    current = (
+        Appointment.objects.filter(pk=appointment.pk)
+        .values_list("professional_id", flat=True)
+        .first()
+    )
+    if current is None:
+        raise NotFoundError(_("Não encontrado."))
+    target = data.get("professional")
+    professionals_lock(professional_ids={current, getattr(target, "pk", None) or current})
     locked = (
         Appointment.objects.select_for_update(of=("self",), no_key=True)
         .select_related("professional")
@@ -124,6 +157,9 @@ def appointment_update(
     )
     if locked is None:
         raise NotFoundError(_("Não encontrado."))
+    if locked.professional_id != current:
+        # Moved to another professional between the read and the lock: that one is unlocked.
+        raise ConflictError(_("A consulta foi alterada por outra requisição; tente de novo."))
     changed = {field for field, value in data.items() if getattr(locked, field) != value}
     appointment_billing_guard(appointment=locked, changed=changed)
     for field, value in data.items():

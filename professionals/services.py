@@ -67,5 +67,12 @@ def professional_update(*, professional: Professional, data: dict[str, Any]) -> 
 @transaction.atomic
 def professional_delete(*, professional: Professional) -> None:
     """Delete the professional; their appointments go with them (cascade), unless payment
-    history protects them (then Django raises ProtectedError → 409)."""
-    professional.delete()
+    history protects them (then Django raises ProtectedError → 409).
+
+    The professional's row is locked first, as every booking and appointment change does
+    (``appointments.services.professionals_lock``): deleting the appointments first would wait
+    on a booking that holds the professional and waits on them (a deadlock)."""
+    locked = Professional.objects.select_for_update().filter(pk=professional.pk).first()
+    if locked is None:
+        raise NotFoundError(_("Não encontrado."))
+    locked.delete()
