@@ -21,11 +21,13 @@ from payments.services.asaas_service import AsaasError, AsaasNotFoundError, Asaa
 from payments.services.charges import (
     appointment_reference_for,
     asaas_client,
-    asaas_payment_snapshot,
+    charge_snapshot_apply,
 )
 from payments.services.ledger import transaction_record
 from payments.services.state import (
+    ChargeSnapshot,
     IllegalTransition,
+    StaleSnapshot,
     charge_apply_asaas_state,
     charge_lock,
     charge_transition,
@@ -66,13 +68,24 @@ def charge_sync(*, appointment_id: int, asaas: AsaasService | None = None) -> Ap
         payment_id = charge.asaas_payment_id
     if not payment_id:
         return appointment
-    payment = asaas_payment_snapshot(asaas=asaas or asaas_client(), payment_id=payment_id)
-    with transaction.atomic():
-        appointment, charge = _locked(appointment_id)
-        if charge.asaas_payment_id != payment.id:
+
+    def apply(snapshot: ChargeSnapshot) -> Appointment:
+        with transaction.atomic():
+            appointment, charge = _locked(appointment_id)
+            if charge.asaas_payment_id == snapshot.payment.id:
+                charge_apply_asaas_state(appointment=appointment, charge=charge, snapshot=snapshot)
             return appointment
-        charge_apply_asaas_state(appointment=appointment, charge=charge, payment=payment)
-        return appointment
+
+    try:
+        return charge_snapshot_apply(
+            appointment_id=appointment_id,
+            payment_id=payment_id,
+            asaas=asaas or asaas_client(),
+            apply=apply,
+        )
+    except StaleSnapshot:
+        # Steps keep arriving (webhooks): they converge it; answer with what we hold now.
+        return Appointment.objects.filter(pk=appointment_id).first()
 
 
 def charge_cancel(*, appointment_id: int, asaas: AsaasService | None = None) -> str:
@@ -111,22 +124,33 @@ def charge_cancel(*, appointment_id: int, asaas: AsaasService | None = None) -> 
         raise BusinessRuleError(
             _("O Asaas recusou o cancelamento: %(error)s") % {"error": error}
         ) from error
-    payment = asaas_payment_snapshot(asaas=client, payment_id=payment_id)
-    with transaction.atomic():
-        appointment, charge = _locked(appointment_id)
-        trigger = t.CANCEL_REQUESTED if payment.deleted else t.SYNCED
-        try:
-            charge_transition(
-                appointment=appointment,
-                charge=charge,
-                trigger=trigger,
-                payment=payment,
-                refunds_known=True,
-            )
-        except IllegalTransition:
-            # Moved on meanwhile (paid, or already cancelled by Asaas's webhook): Asaas's truth.
-            charge_apply_asaas_state(appointment=appointment, charge=charge, payment=payment)
-        return appointment.status
+
+    def apply(snapshot: ChargeSnapshot) -> str:
+        with transaction.atomic():
+            appointment, charge = _locked(appointment_id)
+            if snapshot.payment.deleted:
+                try:
+                    charge_transition(
+                        appointment=appointment,
+                        charge=charge,
+                        trigger=t.CANCEL_REQUESTED,
+                        payment=snapshot.payment,
+                        refunds_known=True,
+                    )
+                    return appointment.status
+                except IllegalTransition:
+                    pass  # moved on meanwhile (already cancelled by Asaas's webhook)
+            # Not deleted (paid meanwhile), or no longer cancellable here: Asaas's truth.
+            charge_apply_asaas_state(appointment=appointment, charge=charge, snapshot=snapshot)
+            return appointment.status
+
+    try:
+        return charge_snapshot_apply(
+            appointment_id=appointment_id, payment_id=payment_id, asaas=client, apply=apply
+        )
+    except StaleSnapshot:
+        # Deleted at Asaas; the steps still arriving (its webhook) record it here.
+        return str(Appointment.objects.values_list("status", flat=True).get(pk=appointment_id))
 
 
 def _delete_orphan(appointment_id: int, client: AsaasService) -> None:
@@ -178,22 +202,33 @@ def charge_refund(
         raise BusinessRuleError(
             _("O Asaas recusou o reembolso: %(error)s") % {"error": error}
         ) from error
-    payment = asaas_payment_snapshot(asaas=client, payment_id=payment_id)
-    with transaction.atomic():
-        appointment, charge = _locked(appointment_id)
-        trigger = t.REFUND_REQUESTED
-        state = t.asaas_state(payment, refunds_known=True)
-        if state is None or not t.transition_allowed(trigger, charge.status, state.status):
-            trigger = t.SYNCED  # a webhook got there first: apply Asaas's truth
-        charge_transition(
-            appointment=appointment,
-            charge=charge,
-            trigger=trigger,
-            payment=payment,
-            refunds_known=True,
-            ledger_type=TransactionType.SYNC if trigger == t.SYNCED else None,
+
+    def apply(snapshot: ChargeSnapshot) -> Appointment:
+        with transaction.atomic():
+            appointment, charge = _locked(appointment_id)
+            state = t.asaas_state(snapshot.payment, refunds_known=True)
+            if state is None or not t.transition_allowed(
+                t.REFUND_REQUESTED, charge.status, state.status
+            ):
+                # A webhook got there first: apply Asaas's truth.
+                charge_apply_asaas_state(appointment=appointment, charge=charge, snapshot=snapshot)
+                return appointment
+            charge_transition(
+                appointment=appointment,
+                charge=charge,
+                trigger=t.REFUND_REQUESTED,
+                payment=snapshot.payment,
+                refunds_known=True,
+            )
+            return appointment
+
+    try:
+        return charge_snapshot_apply(
+            appointment_id=appointment_id, payment_id=payment_id, asaas=client, apply=apply
         )
-        return appointment
+    except StaleSnapshot:
+        # Refunded at Asaas; the steps still arriving (its webhooks) record it here.
+        return Appointment.objects.get(pk=appointment_id)
 
 
 def charge_resubmit(*, appointment_id: int) -> str:

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import TypeVar
 
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
@@ -29,7 +31,12 @@ from payments.models import Charge, ChargeStatus
 from payments.services import transitions as t
 from payments.services.asaas_service import AsaasError, AsaasPayment, AsaasService, SplitRule
 from payments.services.customers import patient_customer_ensure, patient_customer_release
-from payments.services.state import charge_lock, charge_transition
+from payments.services.state import (
+    ChargeSnapshot,
+    StaleSnapshot,
+    charge_lock,
+    charge_transition,
+)
 
 logger = logging.getLogger("payments.charges")
 
@@ -38,6 +45,8 @@ APPOINTMENT_REFERENCE_PREFIX = "appointment-"
 _REFERENCE = re.compile(r"\Aappointment-([1-9][0-9]{0,17})\Z", re.ASCII)
 RETRY_BACKOFF_MAX = 600  # seconds; below the broker's visibility timeout (2 h)
 CUSTOMER_BUSY_RETRY = 3
+SNAPSHOT_ATTEMPTS = 4  # reads of Asaas before a convergence gives up (it is retried later)
+_T = TypeVar("_T")
 
 
 def appointment_external_reference(appointment: Appointment) -> str:
@@ -67,6 +76,43 @@ def asaas_payment_snapshot(*, asaas: AsaasService, payment_id: str) -> AsaasPaym
         refunds = asaas.payment_refunds(payment_id).data
         payment = replace(payment, refunds=tuple(refunds))
     return payment
+
+
+def charge_snapshot_read(
+    *, appointment_id: int, payment_id: str, asaas: AsaasService
+) -> ChargeSnapshot:
+    """The charge's version, then Asaas's payment: see ``ChargeSnapshot`` for why that order."""
+    version = (
+        Charge.objects.filter(appointment_id=appointment_id)
+        .values_list("version", flat=True)
+        .first()
+    )
+    payment = asaas_payment_snapshot(asaas=asaas, payment_id=payment_id)
+    return ChargeSnapshot(payment=payment, version=version or 0)
+
+
+def charge_snapshot_apply(
+    *,
+    appointment_id: int,
+    payment_id: str,
+    asaas: AsaasService,
+    apply: Callable[[ChargeSnapshot], _T],
+    attempts: int = SNAPSHOT_ATTEMPTS,
+) -> _T:
+    """Read Asaas's payment and hand it to ``apply`` (which locks, in a transaction of its own,
+    and applies it); when the charge moved on between the read and the lock (``StaleSnapshot``)
+    read again. After ``attempts`` reads that all went stale, ``StaleSnapshot`` propagates."""
+    for attempt in range(1, attempts + 1):
+        snapshot = charge_snapshot_read(
+            appointment_id=appointment_id, payment_id=payment_id, asaas=asaas
+        )
+        try:
+            return apply(snapshot)
+        except StaleSnapshot:
+            logger.info("stale snapshot appointment=%s attempt=%s", appointment_id, attempt)
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
 
 
 def retry_delay(*, attempt: int, error: AsaasError | None = None) -> int:

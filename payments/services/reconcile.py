@@ -46,8 +46,14 @@ from payments.services.charges import (
     appointment_reference_for,
     asaas_client,
     asaas_payment_snapshot,
+    charge_snapshot_apply,
 )
-from payments.services.state import charge_apply_asaas_state, charge_lock
+from payments.services.state import (
+    ChargeSnapshot,
+    StaleSnapshot,
+    charge_apply_asaas_state,
+    charge_lock,
+)
 
 logger = logging.getLogger("payments.reconcile")
 DRIFT_KINDS = ("status", "value", "refunded", "split", "ledger", "missing_at_asaas", "orphan")
@@ -106,16 +112,26 @@ def charge_drifts(charge: Charge, payment: AsaasPayment) -> list[Drift]:
     return found
 
 
-def _fix(appointment_id: int, payment: AsaasPayment) -> bool:
-    with transaction.atomic():
-        locked = charge_lock(appointment_id=appointment_id)
-        if locked is None:
-            return False
-        appointment, charge = locked
-        if charge.asaas_payment_id not in {None, payment.id}:
-            return False
-        charge_apply_asaas_state(appointment=appointment, charge=charge, payment=payment)
-        return True
+def _fix(appointment_id: int, payment_id: str, asaas: AsaasService) -> bool:
+    """Apply Asaas's current state (read again: the charge may have moved since the check)."""
+
+    def apply(snapshot: ChargeSnapshot) -> bool:
+        with transaction.atomic():
+            locked = charge_lock(appointment_id=appointment_id)
+            if locked is None:
+                return False
+            appointment, charge = locked
+            if charge.asaas_payment_id not in {None, snapshot.payment.id}:
+                return False
+            charge_apply_asaas_state(appointment=appointment, charge=charge, snapshot=snapshot)
+            return True
+
+    try:
+        return charge_snapshot_apply(
+            appointment_id=appointment_id, payment_id=payment_id, asaas=asaas, apply=apply
+        )
+    except (AsaasError, StaleSnapshot):
+        return False  # still moving, or Asaas unavailable: the next run looks again
 
 
 def _orphans(asaas: AsaasService, since: datetime | None, known: set[str]) -> list[AsaasPayment]:
@@ -170,7 +186,11 @@ def payments_reconcile(
             continue
         drifts = charge_drifts(charge, payment)
         report.drifts.extend(drifts)
-        if fix and any(d.kind in FIXABLE for d in drifts) and _fix(charge.appointment_id, payment):
+        if (
+            fix
+            and any(d.kind in FIXABLE for d in drifts)
+            and _fix(charge.appointment_id, payment.id, client)
+        ):
             fixed += sum(1 for d in drifts if d.kind in FIXABLE)
     try:
         orphans = _orphans(client, since, known)
@@ -191,11 +211,7 @@ def payments_reconcile(
                 except AsaasError as error:
                     report.errors.append(f"{payment.id}: {type(error).__name__}")
                 continue
-            try:
-                snapshot = asaas_payment_snapshot(asaas=client, payment_id=payment.id)
-            except AsaasError:
-                continue
-            if _fix(appointment_id, snapshot):
+            if _fix(appointment_id, payment.id, client):
                 fixed += 1
     run.drift_found = len(report.drifts)
     run.drift_fixed = fixed

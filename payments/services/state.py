@@ -61,6 +61,21 @@ class IllegalTransition(Exception):
         self.trigger, self.source, self.target = trigger, source, target
 
 
+class StaleSnapshot(Exception):
+    """The charge changed after Asaas's payment was read: applying that read could move it
+    back (a refund applied meanwhile would be undone). Read again."""
+
+
+@dataclass(frozen=True)
+class ChargeSnapshot:
+    """Asaas's payment object (with its refunds) and the charge's ``version`` read *before*
+    asking Asaas. Applying it is safe only while the charge is still at that version: every
+    event applied before that read is in the snapshot, any applied after it bumped the version."""
+
+    payment: AsaasPayment
+    version: int
+
+
 class UnknownAsaasStatus(Exception):
     """Asaas's payment object has a status we do not map (stored, never guessed)."""
 
@@ -296,13 +311,21 @@ def charge_transition(
     exchange: AsaasExchange | None = None,
     webhook_event: WebhookEvent | None = None,
     ledger_type: str | None = None,
+    read_version: int | None = None,
 ) -> TransitionResult:
     """Apply one step to a charge whose appointment and charge rows the caller has locked.
 
     ``payment`` is Asaas's payment object for the steps that carry one (SUBMITTED, SYNCED,
     REFUND_REQUESTED, Asaas events): the status reached is what it says. Raises
     ``IllegalTransition`` when the table does not allow the step (nothing is written).
+    ``SYNCED`` may move a charge backwards, so it needs ``read_version`` (the charge's version
+    when Asaas was read) and raises ``StaleSnapshot`` when the charge moved on since.
     """
+    if trigger == t.SYNCED:
+        if read_version is None:
+            raise ValueError("SYNCED needs the charge version the snapshot was read at")
+        if read_version != charge.version:
+            raise StaleSnapshot(f"read at version {read_version}, charge at {charge.version}")
     state = t.asaas_state(payment, refunds_known=refunds_known) if payment is not None else None
     source = charge.status
     before = _observable(charge)
@@ -371,17 +394,19 @@ def charge_apply_asaas_state(
     *,
     appointment: Appointment,
     charge: Charge,
-    payment: AsaasPayment,
+    snapshot: ChargeSnapshot,
     webhook_event: WebhookEvent | None = None,
     ledger_type: str = TransactionType.SYNC,
 ) -> TransitionResult:
-    """``SYNCED``: Asaas's current payment object (with its refunds), read by us, applied."""
+    """``SYNCED``: Asaas's current payment object (with its refunds), read by us, applied.
+    Raises ``StaleSnapshot`` when the charge changed after the read (read again)."""
     return charge_transition(
         appointment=appointment,
         charge=charge,
         trigger=t.SYNCED,
-        payment=payment,
+        payment=snapshot.payment,
         refunds_known=True,
         webhook_event=webhook_event,
         ledger_type=ledger_type,
+        read_version=snapshot.version,
     )

@@ -42,9 +42,15 @@ from payments.services.charges import (
     APPOINTMENT_REFERENCE_PREFIX,
     appointment_id_from_reference,
     asaas_client,
-    asaas_payment_snapshot,
+    charge_snapshot_apply,
 )
-from payments.services.state import charge_apply_asaas_state, charge_lock, charge_transition
+from payments.services.state import (
+    ChargeSnapshot,
+    StaleSnapshot,
+    charge_apply_asaas_state,
+    charge_lock,
+    charge_transition,
+)
 from payments.services.transitions import ALREADY_APPLIED, APPLY, charge_event_verdict
 from payments.services.webhook_payload import webhook_payload_scrub
 
@@ -209,33 +215,47 @@ def _first_pass(event: WebhookEvent, *, wait: bool) -> str:
 
 
 def _converge(event_id: int, asaas: AsaasService) -> str:
-    """Re-read the payment from Asaas (no transaction held) and apply its current state."""
-    event = WebhookEvent.objects.get(pk=event_id)
+    """Re-read the payment from Asaas (no transaction held) and apply its current state; read
+    again when another step reached the charge between the read and the lock."""
+    event = WebhookEvent.objects.select_related("charge").get(pk=event_id)
+    if event.charge is None:
+        return _finish(event, WebhookOutcome.REJECTED, "no_charge")
+    appointment_id = event.charge.appointment_id
+
+    def apply(snapshot: ChargeSnapshot) -> str:
+        with transaction.atomic():
+            event = WebhookEvent.objects.select_for_update().get(pk=event_id)
+            if event.outcome in {WebhookOutcome.PROCESSED, WebhookOutcome.REJECTED}:
+                return event.outcome
+            locked = charge_lock(appointment_id=appointment_id)
+            if locked is None:
+                return _finish(event, WebhookOutcome.REJECTED, "no_charge")
+            appointment, charge = locked
+            if _adoption_problem(appointment, charge, snapshot.payment):
+                return _finish(event, WebhookOutcome.REJECTED, "other_payment")
+            charge_apply_asaas_state(
+                appointment=appointment,
+                charge=charge,
+                snapshot=snapshot,
+                webhook_event=event,
+                ledger_type=TransactionType.WEBHOOK,
+            )
+            return _finish(
+                event, WebhookOutcome.PROCESSED, _("Convergido ao estado atual do Asaas.")
+            )
+
     try:
-        snapshot = asaas_payment_snapshot(asaas=asaas, payment_id=event.asaas_payment_id)
+        return charge_snapshot_apply(
+            appointment_id=appointment_id,
+            payment_id=event.asaas_payment_id,
+            asaas=asaas,
+            apply=apply,
+        )
     except AsaasNotFoundError:
         # Asaas does not know this payment: a forged or foreign event.
         with transaction.atomic():
             event = WebhookEvent.objects.select_for_update().get(pk=event_id)
             return _finish(event, WebhookOutcome.REJECTED, "unknown_at_asaas")
-    with transaction.atomic():
-        event = WebhookEvent.objects.select_for_update().get(pk=event_id)
-        if event.outcome in {WebhookOutcome.PROCESSED, WebhookOutcome.REJECTED}:
-            return event.outcome
-        locked = charge_lock(appointment_id=event.charge.appointment_id) if event.charge else None
-        if locked is None:
-            return _finish(event, WebhookOutcome.REJECTED, "no_charge")
-        appointment, charge = locked
-        if _adoption_problem(appointment, charge, snapshot):
-            return _finish(event, WebhookOutcome.REJECTED, "other_payment")
-        charge_apply_asaas_state(
-            appointment=appointment,
-            charge=charge,
-            payment=snapshot,
-            webhook_event=event,
-            ledger_type=TransactionType.WEBHOOK,
-        )
-        return _finish(event, WebhookOutcome.PROCESSED, _("Convergido ao estado atual do Asaas."))
 
 
 def webhook_event_process(
@@ -266,7 +286,8 @@ def webhook_event_process(
     except AppointmentBusy:
         return DEFERRED
     except Exception as error:  # recorded as FAILED for the replay
-        retryable = isinstance(error, AsaasError)
+        # Asaas unavailable, or the charge kept moving while we read it: the replay retries.
+        retryable = isinstance(error, AsaasError | StaleSnapshot)
         if not retryable:
             logger.exception("webhook processing failed event=%s", event_id)
         else:

@@ -146,6 +146,7 @@ def test_a_chargeback_won_then_stale_events_stay_with_asaas(
             trigger=t.SYNCED,
             payment=asaas_payment_snapshot(asaas=asaas, payment_id=payment_id),
             refunds_known=True,
+            read_version=charge.version,
         )
     charge.refresh_from_db()
     assert charge.reread_only
@@ -155,3 +156,96 @@ def test_a_chargeback_won_then_stale_events_stay_with_asaas(
     assert webhook_event_process(event_id=event.pk, asaas=asaas) == WebhookOutcome.PROCESSED
     charge.refresh_from_db()
     assert charge.status == ChargeStatus.PAID  # Asaas's truth, not the stale event
+
+
+class _RefundDuringTheRead:
+    """An Asaas client whose first refunds read is followed, before it returns, by a full refund
+    at Asaas whose webhook is applied here: the re-read it belongs to is then stale."""
+
+    def __init__(self, inner: AsaasService, emulator_control: EmulatorControl) -> None:
+        self.inner, self.control, self.reads, self.raced = inner, emulator_control, 0, False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def payment_get(self, payment_id: str) -> Any:
+        self.reads += 1
+        return self.inner.payment_get(payment_id)
+
+    def payment_refunds(self, payment_id: str) -> Any:
+        result = self.inner.payment_refunds(payment_id)
+        if not self.raced:
+            self.raced = True
+            self.inner.payment_refund(payment_id, value=None)
+            (refunded,) = [
+                e["payload"]
+                for e in self.control.webhook_events(wait_idle=0)
+                if e["event"] == "PAYMENT_REFUNDED"
+            ]
+            event, _created = webhook_event_store(payload=refunded)
+            assert webhook_event_process(event_id=event.pk, asaas=self.inner) == "PROCESSED"
+            assert Charge.objects.get(asaas_payment_id=payment_id).status == ChargeStatus.REFUNDED
+        return result
+
+
+def test_a_re_read_overtaken_by_a_newer_event_reads_again(
+    billed: ChargeWorld, asaas: AsaasService, emulator_control: EmulatorControl
+) -> None:
+    """The race behind the last wrong status of the fault campaign: a re-read's answer (PAID)
+    was applied after a newer event (REFUNDED) and moved the charge back, for good."""
+    charge_submit(appointment_id=billed.appointment.pk, asaas=asaas)
+    appointment = Appointment.objects.get(pk=billed.appointment.pk)
+    assert appointment.asaas_payment_id
+    asaas.sandbox_payment_confirm(appointment.asaas_payment_id)
+    created, received = (e["payload"] for e in emulator_control.webhook_events(wait_idle=0))
+    for payload in (created, received):
+        event, _created = webhook_event_store(payload=payload)
+        webhook_event_process(event_id=event.pk, asaas=asaas)
+    assert Charge.objects.get(appointment=appointment).status == ChargeStatus.PAID
+    # A late copy of PAYMENT_CREATED (another event id) is not a next step: it is re-read.
+    late, _created = webhook_event_store(payload={**created, "id": "evt_late_created"})
+    racing = _RefundDuringTheRead(asaas, emulator_control)
+
+    outcome = webhook_event_process(event_id=late.pk, asaas=racing)  # type: ignore[arg-type]
+
+    assert outcome == WebhookOutcome.PROCESSED
+    charge = Charge.objects.get(appointment=appointment)
+    assert (charge.status, charge.refunded_amount) == (ChargeStatus.REFUNDED, Decimal("100.00"))
+    assert racing.reads == 2  # the first answer went stale under it: read again
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.refunded_amount) == (
+        PaymentStatus.REFUNDED,
+        Decimal("100.00"),
+    )
+
+
+def test_a_snapshot_read_before_a_step_is_refused(
+    billed: ChargeWorld, asaas: AsaasService, emulator_control: EmulatorControl
+) -> None:
+    from django.db import transaction
+
+    from payments.services.charges import charge_snapshot_read
+    from payments.services.state import StaleSnapshot, charge_apply_asaas_state
+
+    appointment, payloads = play_lifecycle(billed, asaas, emulator_control)
+    for payload in payloads[:2]:
+        event, _created = webhook_event_store(payload=payload)
+        webhook_event_process(event_id=event.pk, asaas=asaas)
+    snapshot = charge_snapshot_read(
+        appointment_id=appointment.pk, payment_id=appointment.asaas_payment_id, asaas=asaas
+    )
+    event, _created = webhook_event_store(payload=payloads[2])  # partially refunded: a step
+    webhook_event_process(event_id=event.pk, asaas=asaas)
+
+    with transaction.atomic():
+        locked = charge_lock(appointment_id=appointment.pk)
+        assert locked is not None
+        with pytest.raises(StaleSnapshot):
+            charge_apply_asaas_state(appointment=locked[0], charge=locked[1], snapshot=snapshot)
+        with pytest.raises(ValueError, match="version"):
+            charge_transition(
+                appointment=locked[0],
+                charge=locked[1],
+                trigger="SYNCED",
+                payment=snapshot.payment,
+            )
