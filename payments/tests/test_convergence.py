@@ -231,6 +231,7 @@ def test_a_snapshot_read_before_a_step_is_refused(
     for payload in payloads[:2]:
         event, _created = webhook_event_store(payload=payload)
         webhook_event_process(event_id=event.pk, asaas=asaas)
+    assert appointment.asaas_payment_id
     snapshot = charge_snapshot_read(
         appointment_id=appointment.pk, payment_id=appointment.asaas_payment_id, asaas=asaas
     )
