@@ -105,6 +105,24 @@ def _ledger(campaign: Campaign) -> dict[int, Counter[str]] | None:
     return ledger
 
 
+def event_trail(campaign: Campaign, payment_id: str) -> str:
+    """Our webhook events of one payment, oldest first: ``TYPE/OUTCOME(attempts)[error]``, so
+    that a wrong figure says how it came about."""
+    query = (
+        "SELECT event_type, outcome, attempts, left(error, 40) FROM payments_webhookevent "
+        "WHERE asaas_payment_id = %s ORDER BY received_at, id"
+    )
+    try:
+        with psycopg.connect(campaign.stack.database_url) as conn:
+            rows = conn.execute(query, [payment_id]).fetchall()
+    except psycopg.Error as error:
+        return f"events not readable: {type(error).__name__}"
+    return " ".join(
+        f"{kind.removeprefix('PAYMENT_')}/{outcome}({attempts})" + (f"[{error}]" if error else "")
+        for kind, outcome, attempts, error in rows
+    )
+
+
 def compare(campaign: Campaign, *, subset: set[int] | None = None) -> Figures:
     """The money figures, comparing every booked appointment with the emulator."""
     figures = Figures(dict.fromkeys(REQUIRED[:6], 0))
@@ -134,7 +152,8 @@ def compare(campaign: Campaign, *, subset: set[int] | None = None) -> Figures:
         if expected is not None and mine["status"] not in expected:
             figures.add(
                 "wrong_final_status",
-                f"appointment {pk}: ours {mine['status']}, Asaas {truth['status']}",
+                f"appointment {pk}: ours {mine['status']}, Asaas {truth['status']}; events: "
+                + event_trail(campaign, str(payment_id)),
             )
         refunded = expected_refunded(truth)
         if refunded is not None and money(mine["refunded_amount"]) != refunded:
