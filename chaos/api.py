@@ -168,15 +168,21 @@ class Emulator:
     control_token: str = ""
     http: requests.Session = field(default_factory=requests.Session)
 
-    def control_call(self, method: str, path: str, **body: Any) -> requests.Response:
+    def control_call(
+        self, method: str, path: str, *, http_timeout: float = 30, **body: Any
+    ) -> requests.Response:
         """A control API call; the token header is sent when the emulator has one."""
         headers = {CONTROL_TOKEN_HEADER: self.control_token} if self.control_token else {}
         return self.http.request(
-            method, f"{self.url}/_emulator/{path}", json=body or None, headers=headers, timeout=30
+            method,
+            f"{self.url}/_emulator/{path}",
+            json=body or None,
+            headers=headers,
+            timeout=http_timeout,
         )
 
-    def control(self, method: str, path: str, **body: Any) -> Any:
-        response = self.control_call(method, path, **body)
+    def control(self, method: str, path: str, *, http_timeout: float = 30, **body: Any) -> Any:
+        response = self.control_call(method, path, http_timeout=http_timeout, **body)
         response.raise_for_status()
         return response.json()
 
@@ -191,7 +197,10 @@ class Emulator:
         self.control("POST", "webhooks/resume")
 
     def flush(self, timeout: float = 30.0) -> bool:
-        return bool(self.control("POST", "webhooks/flush", timeout=timeout).get("idle"))
+        """Wait up to ``timeout`` s for the emulator's webhook queue to drain (the HTTP read
+        waits longer than the emulator does: a loaded machine answers late, not never)."""
+        answer = self.control("POST", "webhooks/flush", http_timeout=timeout + 30, timeout=timeout)
+        return bool(answer.get("idle"))
 
     def asaas(self, method: str, path: str, *, attempts: int = 5, **body: Any) -> requests.Response:
         """A call as our Asaas account; retried on 5xx (fault switches may be on)."""
