@@ -73,10 +73,13 @@ def parse(path: str, text: str) -> list[Block]:
         end = start
         while end < len(lines) and not lines[end].strip().startswith(fence):
             end += 1
-        body = "\n".join(line[len(indent) :] if line.startswith(indent) else line for line in lines[start:end])
+        body = "\n".join(
+            line[len(indent) :] if line.startswith(indent) else line for line in lines[start:end]
+        )
         if lang == "bash":
             skip = SKIP.search(previous)
-            block = Block(path=path, line=start, code=body, skip_reason=skip["reason"] if skip else "")
+            reason = skip["reason"] if skip else ""
+            block = Block(path=path, line=start, code=body, skip_reason=reason)
             block.expected = [m["expected"] for m in map(ARROW.match, body.splitlines()) if m]
             blocks.append(block)
         elif OUTPUT.search(previous):
