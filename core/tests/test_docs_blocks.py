@@ -299,6 +299,19 @@ def test_ctrl_c_stops_the_stack_without_error_lines(docs_run: DocsRun) -> None:
     tail = docs_run.setup_log.split("Iniciando a aplicação", 1)[-1]
     bad = [line for line in tail.splitlines() if re.search(r"\bERROR\b|Traceback|CRITICAL", line)]
     assert not bad, "\n".join(bad[:20])
+    assert "Iniciando a aplicação" in docs_run.setup_log
     for process in ("web", "worker", "beat", "emulator"):
         stopped = re.search(rf"{process}\.\d+ stopped", tail)
         assert stopped, f"{process} did not stop"
+
+
+@pytest.mark.e2e
+def test_no_log_record_is_printed_twice(docs_run: DocsRun) -> None:
+    """Each record once, formatted: never also as a plain copy (the blocks caused 4xx
+    warnings, so django.request had records to duplicate)."""
+    lines = [line.split("| ", 1)[-1].strip() for line in docs_run.setup_log.splitlines()]
+    formatted = re.compile(r"^\S+ \S+ (?:INFO|WARNING|ERROR) \[[^\]]*\] (\S+) (.+)$")
+    messages = {m[2] for m in map(formatted.match, lines) if m and m[1] == "django.request"}
+    assert messages, "no django.request record in the log: nothing was checked"
+    plain_copies = [line for line in lines if line in messages]
+    assert not plain_copies, plain_copies[:5]
