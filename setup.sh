@@ -153,17 +153,9 @@ ensure_ports_free() {
     fi
 }
 
-# check_tools: what the README's examples use besides python3.
-check_tools() {
-    if ! command -v jq >/dev/null 2>&1; then
-        warn "jq não encontrado: alguns exemplos da documentação o usam para ler o JSON (instale: sudo apt-get install jq, ou brew install jq). A aplicação não precisa dele."
-    fi
-}
-
 local_mode() {
     info "Modo local (sem Docker)."
     ((START == 0)) || ensure_ports_free
-    check_tools
     bootstrap_venv --dev
     create_env_file local
     export PATH="$VENV_DIR/bin:$PATH"

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from core.formatting import format_brl
+from core.forms import BRLMoneyField, BRLMoneyInput
 
 from .models import AccessLog, AuditPurge
 
@@ -39,8 +40,8 @@ def money_field_names(model: type[models.Model]) -> list[str]:
 
 
 class MoneyAdminMixin:
-    """Shows every money field as ``R$ 1.234,56`` in lists and read-only views (edit widgets
-    keep the plain localized number an operator types)."""
+    """Shows every money field as ``R$ 1.234,56`` in lists and read-only views, and edits it
+    as ``1.234,56`` (typed the same way; a ``Decimal`` with two places is saved)."""
 
     model: type[models.Model]
 
@@ -52,6 +53,13 @@ class MoneyAdminMixin:
         }
         for column in self._money.values():
             setattr(self, column.__name__, column)
+
+    def formfield_for_dbfield(
+        self, db_field: models.Field[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        if db_field.name in self._money:
+            kwargs = {"form_class": BRLMoneyField, "widget": BRLMoneyInput, **kwargs}
+        return super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
 
     def _brl(self, names: Any) -> list[Any]:
         return [
