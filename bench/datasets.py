@@ -15,6 +15,9 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 SETTINGS_MODULE = "core.settings.bench"
+BENCH_USERNAME = "bench-staff"
+#: Only ever used against the benchmark's own databases.
+BENCH_PASSWORD = "bench-staff-password-not-a-secret"
 
 
 @dataclass(frozen=True)

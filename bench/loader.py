@@ -31,9 +31,7 @@ from django.db import connection, transaction
 
 from core.seeding import cpf_with_check_digits
 
-BENCH_USERNAME = "bench-staff"
-#: Only ever used against the benchmark's own databases.
-BENCH_PASSWORD = "bench-staff-password-not-a-secret"
+from .datasets import BENCH_PASSWORD, BENCH_USERNAME
 FIRST_DAY = dt.date(2023, 1, 2)  # a Monday
 YEARS = 5
 #: Slot lengths, by professional (ordinal % 3).
