@@ -17,7 +17,7 @@ DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 SETTINGS_MODULE = "core.settings.bench"
 BENCH_USERNAME = "bench-staff"
 #: Only ever used against the benchmark's own databases.
-BENCH_PASSWORD = "bench-staff-password-not-a-secret"
+BENCH_PASSWORD = "bench-staff-password-not-a-secret"  # noqa: S105 - bench databases only
 
 
 @dataclass(frozen=True)

@@ -177,7 +177,8 @@ def professional(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def appointments(request: HttpRequest) -> HttpResponse:
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[Any] = []
     if request.GET.get("professional"):
         clauses.append("a.professional_id = %s")
         params.append(int(request.GET["professional"]))
@@ -231,9 +232,7 @@ def webhook(request: HttpRequest) -> HttpResponse:
             ],
         )
         created = cursor.fetchone() is not None
-    return _json(
-        {"received": True, "duplicate": not created, "outcome": "RECEIVED"}, statements=1
-    )
+    return _json({"received": True, "duplicate": not created, "outcome": "RECEIVED"}, statements=1)
 
 
 urlpatterns = [

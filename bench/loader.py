@@ -32,6 +32,7 @@ from django.db import connection, transaction
 from core.seeding import cpf_with_check_digits
 
 from .datasets import BENCH_PASSWORD, BENCH_USERNAME
+
 FIRST_DAY = dt.date(2023, 1, 2)  # a Monday
 YEARS = 5
 #: Slot lengths, by professional (ordinal % 3).
@@ -138,7 +139,8 @@ def _professionals_sql(count: int) -> str:
             integration_status, phone, postal_code, province, split_percentage
         )
         SELECT
-            ({titles})[1 + n %% {len(FIRST_NAMES)}] || ' ' || ({firsts})[1 + n %% {len(FIRST_NAMES)}]
+            ({titles})[1 + n %% {len(FIRST_NAMES)}]
+                || ' ' || ({firsts})[1 + n %% {len(FIRST_NAMES)}]
                 || ' ' || ({lasts})[1 + (n * 7 + n / {len(FIRST_NAMES)}) %% {len(LAST_NAMES)}]
                 || ' ' || lpad(n::text, 4, '0'),
             ({professions})[1 + (n * 3) %% {len(PROFESSIONS)}],
@@ -408,6 +410,9 @@ def dataset_load(
         if cursor.fetchone()[0]:
             raise RuntimeError("the database already has appointments: load into an empty one")
         cursor.execute("SET LOCAL synchronous_commit = off")
+        # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: checked at each statement's
+        # end here, so nothing is pending when the indexes are rebuilt.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         dropped: list[tuple[str, list[str], list[tuple[str, str]]]] = []
         if rebuild_indexes:
             for table in BULK_TABLES:

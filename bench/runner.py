@@ -101,7 +101,9 @@ ENDPOINTS = (
         "/api/professionals/?search=Ana",
         "/floor/professionals/?search=Ana",
     ),
-    Endpoint("professionals/ID", "detail", "/api/professionals/{pro}/", "/floor/professionals/{pro}/"),
+    Endpoint(
+        "professionals/ID", "detail", "/api/professionals/{pro}/", "/floor/professionals/{pro}/"
+    ),
     Endpoint("appointments", LIST_KIND, "/api/appointments/", "/floor/appointments/"),
     Endpoint(
         "appointments?professional",
@@ -122,14 +124,27 @@ ENDPOINTS = (
         "/floor/appointments/?start_date=2025-03-01&end_date=2025-03-31",
     ),
     Endpoint(
-        "appointments/ID", "detail", "/api/appointments/{appointment}/", "/floor/appointments/{appointment}/"
+        "appointments/ID",
+        "detail",
+        "/api/appointments/{appointment}/",
+        "/floor/appointments/{appointment}/",
     ),
-    Endpoint("appointments/ID/payment_status", "detail", "/api/appointments/{appointment}/payment_status/"),
-    Endpoint("appointments/ID/booking_events", "detail", "/api/appointments/{appointment}/booking_events/"),
+    Endpoint(
+        "appointments/ID/payment_status",
+        "detail",
+        "/api/appointments/{appointment}/payment_status/",
+    ),
+    Endpoint(
+        "appointments/ID/booking_events",
+        "detail",
+        "/api/appointments/{appointment}/booking_events/",
+    ),
     Endpoint("patients", LIST_KIND, "/api/patients/", "/floor/patients/"),
     Endpoint("patients?search=Silva", LIST_KIND, "/api/patients/?search=Silva"),
     Endpoint("patients/ID", "detail", "/api/patients/{patient}/", "/floor/patients/{patient}/"),
-    Endpoint("professionals/ID/working_hours", LIST_KIND, "/api/professionals/{pro}/working_hours/"),
+    Endpoint(
+        "professionals/ID/working_hours", LIST_KIND, "/api/professionals/{pro}/working_hours/"
+    ),
     Endpoint(
         "professionals/ID/schedule_exceptions",
         LIST_KIND,
@@ -144,7 +159,11 @@ ENDPOINTS = (
     Endpoint("payments/metrics", "detail", "/api/payments/metrics/"),
     Endpoint("POST appointments (booking)", "write", "/api/appointments/", None, "POST"),
     Endpoint(
-        "POST webhook (new event)", "write", "/api/payments/webhooks/asaas/", "/floor/webhook/", "POST"
+        "POST webhook (new event)",
+        "write",
+        "/api/payments/webhooks/asaas/",
+        "/floor/webhook/",
+        "POST",
     ),
 )
 
@@ -277,7 +296,9 @@ def ids_pick(dataset: Dataset) -> Ids:
     """A professional in the middle of the list, one of its paid appointments and patient,
     and the professionals with a 30-minute grid (the bookings go to them)."""
     with psycopg.connect(database_url(dataset.database)) as conn:
-        pros = [row[0] for row in conn.execute("SELECT id FROM professionals_professional ORDER BY id")]
+        pros = [
+            row[0] for row in conn.execute("SELECT id FROM professionals_professional ORDER BY id")
+        ]
         pro = pros[len(pros) // 2]
         row = conn.execute(
             "SELECT id, patient_id FROM appointments_appointment "
@@ -353,7 +374,9 @@ class Bench:
         self.prefix = secrets.token_hex(4)
 
     def _url(self, stack: Stack, path: str, ids: Ids) -> str:
-        return stack.url + path.format(pro=ids.pro, appointment=ids.appointment, patient=ids.patient)
+        return stack.url + path.format(
+            pro=ids.pro, appointment=ids.appointment, patient=ids.patient
+        )
 
     def first_request(
         self, stack: Stack, endpoint: Endpoint, path: str, ids: Ids, dataset: Dataset, floor: bool
@@ -372,14 +395,14 @@ class Bench:
         if endpoint.method == "POST":  # booking: slot 0 of the grid, which wrk leaves free
             start = dt.datetime.fromtimestamp(booking_start(dataset), dt.UTC)
             date = start.replace(hour=8).strftime("%Y-%m-%dT%H:%M:00-03:00")
-            body = {
+            booking: dict[str, Any] = {
                 "professional": ids.booking_professionals[0],
                 "date": date,
                 "duration_minutes": 30,
                 "patient": ids.patient,
                 "total_amount": "200.00",
             }
-            return requests.post(url, json=body, headers=auth, timeout=60)
+            return requests.post(url, json=booking, headers=auth, timeout=60)
         return requests.get(url, headers={} if floor else auth, timeout=60)
 
     def wrk_once(
@@ -444,18 +467,14 @@ def _redis_flush(url: str) -> None:
 def ref_tree(ref: str, workdir: Path) -> Iterator[Path]:
     """The code of git ``ref`` in a temporary worktree, with the harness copied in."""
     target = workdir / "before"
-    subprocess.run(
-        ["git", "worktree", "add", "--detach", str(target), ref], cwd=ROOT, check=True
-    )
+    subprocess.run(["git", "worktree", "add", "--detach", str(target), ref], cwd=ROOT, check=True)
     try:
         shutil.rmtree(target / "bench", ignore_errors=True)
         shutil.copytree(ROOT / "bench", target / "bench", ignore=shutil.ignore_patterns("tests"))
         shutil.copy2(ROOT / "core" / "settings" / "bench.py", target / "core" / "settings")
         yield target
     finally:
-        subprocess.run(
-            ["git", "worktree", "remove", "--force", str(target)], cwd=ROOT, check=False
-        )
+        subprocess.run(["git", "worktree", "remove", "--force", str(target)], cwd=ROOT, check=False)
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:

@@ -61,8 +61,8 @@ def install_counters() -> None:
     _patched = True
     wrapper: type[BaseDatabaseWrapper] = type(connections[DEFAULT_DB_ALIAS])
     original_usable = wrapper.is_usable
-    original_commit = wrapper._commit
-    original_rollback = wrapper._rollback
+    original_commit = wrapper._commit  # type: ignore[attr-defined]
+    original_rollback = wrapper._rollback  # type: ignore[attr-defined]
 
     def is_usable(self: BaseDatabaseWrapper) -> bool:
         Counters.health_checks += 1
@@ -79,15 +79,13 @@ def install_counters() -> None:
         original_rollback(self)
 
     wrapper.is_usable = is_usable  # type: ignore[method-assign]
-    wrapper._commit = _commit  # type: ignore[method-assign]
-    wrapper._rollback = _rollback  # type: ignore[method-assign]
+    wrapper._commit = _commit  # type: ignore[attr-defined]
+    wrapper._rollback = _rollback  # type: ignore[attr-defined]
 
 
 def header_value(statements: int, transactions: int, health_checks: int) -> tuple[str, str]:
     total = statements + 2 * transactions + health_checks
-    detail = (
-        f"statements={statements};transactions={transactions};health_checks={health_checks}"
-    )
+    detail = f"statements={statements};transactions={transactions};health_checks={health_checks}"
     return str(total), detail
 
 

@@ -13,10 +13,10 @@ from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings.bench")
 
-from django.core.handlers.wsgi import WSGIHandler, WSGIRequest  # noqa: E402
-from django.core.wsgi import get_wsgi_application  # noqa: E402
-from django.http import HttpResponseNotFound  # noqa: E402
-from django.urls import Resolver404, URLResolver, get_resolver  # noqa: E402
+from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
+from django.core.wsgi import get_wsgi_application
+from django.http import HttpResponseNotFound
+from django.urls import Resolver404, URLResolver, get_resolver
 
 FLOOR_PREFIX = "/floor/"
 StartResponse = Callable[..., Any]
