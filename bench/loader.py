@@ -410,9 +410,14 @@ def dataset_load(
         if cursor.fetchone()[0]:
             raise RuntimeError("the database already has appointments: load into an empty one")
         cursor.execute("SET LOCAL synchronous_commit = off")
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: checked at each statement's
         # end here, so nothing is pending when the indexes are rebuilt.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        if rebuild_indexes:
+            # Large loads skip the per-row foreign-key triggers (the rows are generated from the
+            # referenced tables; the small loads of the tests keep every check on).
+            cursor.execute("SET LOCAL session_replication_role = replica")
         dropped: list[tuple[str, list[str], list[tuple[str, str]]]] = []
         if rebuild_indexes:
             for table in BULK_TABLES:
@@ -455,6 +460,8 @@ def dataset_load(
         charges = cursor.rowcount
         cursor.execute(_LEDGER_SQL)
         progress(f"{charges} cobranças e lançamentos")
+        if rebuild_indexes:
+            cursor.execute("SET LOCAL session_replication_role = origin")
         for table, indexes, exclusions in dropped:
             for definition in indexes:
                 cursor.execute(definition)

@@ -169,6 +169,15 @@ def test_large_load_path_rebuilds_indexes_and_the_no_overlap_constraint(db: None
     result = dataset_load(professionals=2, per_professional=20, now=NOW, rebuild_indexes=True)
     assert result.appointments == 40
     assert schema() == before
+    # Foreign-key triggers were skipped on that path: every reference still resolves.
+    orphans = _one(
+        """SELECT count(*) FROM appointments_appointment a
+           LEFT JOIN professionals_professional p ON p.id = a.professional_id
+           LEFT JOIN appointments_patient pa ON pa.id = a.patient_id
+           WHERE p.id IS NULL OR (a.patient_id IS NOT NULL AND pa.id IS NULL)"""
+    )
+    assert orphans == 0
+    assert _one("SHOW session_replication_role") == "origin"
 
 
 def test_too_many_appointments_for_the_grid(db: None) -> None:
