@@ -264,9 +264,10 @@ class Stack:
             self.workdir / f"gunicorn-{self.name}.log",
         )
         self.process.start()
+        # Generous: five workers importing Django on a busy 2-core machine take a while.
         _wait(
-            lambda: requests.get(f"{self.url}/health/", timeout=2).status_code == 200,
-            timeout=60,
+            lambda: requests.get(f"{self.url}/health/", timeout=15).status_code == 200,
+            timeout=240,
             what=f"gunicorn ({self.name})",
             process=self.process,
         )
@@ -536,6 +537,11 @@ def table(results: dict[str, Any], stacks: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _save(results: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+
+
 def run(options: RunOptions) -> int:
     wrk.binary()  # says how to install it when missing
     for dataset in options.sets:
@@ -631,9 +637,9 @@ def run(options: RunOptions) -> int:
                 )
             for stack in stacks.values():
                 stack.stop()
+            _save(results, options.json_path)  # partial results survive a later failure
     results["finished_at"] = dt.datetime.now(dt.UTC).isoformat()
-    options.json_path.parent.mkdir(parents=True, exist_ok=True)
-    options.json_path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    _save(results, options.json_path)
     print(table(results, stack_names))
     print(f"\nResultados em {options.json_path}")
     shutil.rmtree(workdir, ignore_errors=True)

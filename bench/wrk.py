@@ -125,11 +125,14 @@ def parse(output: str) -> WrkResult:
     errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     )
+    completed = int(requests[1])
+    if not completed:  # every request outlived the run: wrk prints zeros for the percentiles
+        percentiles = {}
     return WrkResult(
         rps=float(rps[1]),
         p50_ms=percentiles.get(50, float("nan")),
         p99_ms=percentiles.get(99, float("nan")),
-        requests=int(requests[1]),
+        requests=completed,
         ok=int(status[1]) if status else None,
         conflicts=int(status[2]) if status else None,
         other=int(status[3]) if status else None,

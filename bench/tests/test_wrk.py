@@ -58,6 +58,14 @@ def test_parse_without_status_line_or_percentiles() -> None:
     assert math.isnan(result.p99_ms)
 
 
+def test_parse_with_no_request_completed_has_no_percentiles() -> None:
+    text = REPORT.replace("2450 requests in", "0 requests in").replace("244.76", "0.00")
+    result = wrk.parse(text)
+    assert result.rps == 0.0
+    assert math.isnan(result.p50_ms)
+    assert math.isnan(result.p99_ms)
+
+
 def test_parse_refuses_what_is_not_a_report() -> None:
     with pytest.raises(ValueError, match="not a wrk report"):
         wrk.parse("unable to connect to 127.0.0.1:18100 Connection refused")
