@@ -258,6 +258,9 @@ class Stack:
                 "60",
                 "--access-logfile",
                 str(self.workdir / f"access-{self.name}.log"),
+                # Its own control socket (the default path is shared by every gunicorn here).
+                "--control-socket",
+                str(self.workdir / f"gunicorn-{self.name}.ctl"),
             ],
             self.root,
             self.env,
