@@ -34,6 +34,7 @@ DOCUMENTS: tuple[str, ...] = (
     "docs/testes.md",
     "docs/arquitetura.md",
     "docs/RELIABILITY.md",
+    "docs/BENCHMARKS.md",
 )
 
 FENCE = re.compile(r"^(\s*)(`{3,})\s*([\w+-]*)(.*)$")
