@@ -116,7 +116,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # JWT first: an anonymous request then gets 401 with "WWW-Authenticate: Bearer".
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # simplejwt's, with the user read from a cached snapshot (core/api/token_user.py).
+        "core.api.token_user.SnapshotJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
