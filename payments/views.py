@@ -19,7 +19,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from appointments.models import Appointment
@@ -29,6 +28,7 @@ from core.api.parsers import json_tree_check, strict_json_loads
 from core.api.permissions import IsStaff, is_staff
 from core.api.query import StrictQueryParamsMixin, query_params_check
 from core.api.schema import NOT_FOUND, VALIDATION_ERROR, DetailErrorSerializer
+from core.api.throttling import ScopedRateThrottle
 from core.audit import access_log_record
 from core.models import AccessAction
 from payments.metrics import payment_metrics

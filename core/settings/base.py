@@ -125,8 +125,8 @@ REST_FRAMEWORK = {
         "core.api.permissions.RolePermission",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "core.api.throttling.AnonRateThrottle",  # one Redis round trip each (fixed window)
+        "core.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON_RATE", default="30/minute"),
