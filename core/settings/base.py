@@ -208,6 +208,13 @@ API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=True)
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
 # Audit records (reads and change history) are kept this many days (LGPD: 7 years).
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=2555)
+# Read-access records are written in batches, every this many seconds or this many records: a
+# crash loses at most the last AUDIT_BUFFER_SECONDS of a process's records (core/audit.py);
+# 0 writes each read synchronously.
+AUDIT_BUFFER_SECONDS = env.float("AUDIT_BUFFER_SECONDS", default=1.0)
+AUDIT_BUFFER_RECORDS = env.int("AUDIT_BUFFER_RECORDS", default=500)
+# Cached JWT user snapshots live at most this long (core/api/token_user.py).
+AUTH_SNAPSHOT_SECONDS = env.int("AUTH_SNAPSHOT_SECONDS", default=60)
 # Browsers allowed to call the API from another origin (comma-separated, exact origins).
 CORS_ALLOWED_ORIGINS: list[str] = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_CREDENTIALS = False
