@@ -139,7 +139,7 @@ REST_FRAMEWORK = {
     # Proxies in front of the app (X-Forwarded-For is trusted only that many hops deep).
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "core.api.renderers.FastJSONRenderer",  # orjson, the same bytes as DRF's JSONRenderer
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     # JSON (strict: no NaN, no NUL, bounded nesting), form-encoded and multipart bodies.

@@ -157,3 +157,31 @@ def test_the_data_exercises_the_awkward_characters(seeded: dict[str, Any], staff
     content = _client(staff_user).get("/api/professionals/").content
     assert b"\\u2028" in content  # escaped as DRF does, for JavaScript's sake
     assert "Ação".encode() in content  # UTF-8, not \u escapes
+
+
+AWKWARD_VALUES: list[Any] = [
+    {"a": 1, "b": [1, 2.5, None, True, False], "c": "Ação \u2028 \u2029 \x00 \x1f \x7f \U0001f600"},
+    {"tiny": 1e-05, "big": 1e16, "third": 1 / 3, "neg": -0.0},
+    {"when": dt.datetime(2026, 3, 4, 15, 16, 17, 123456, tzinfo=dt.UTC)},
+    {"when": dt.datetime(2026, 3, 4, 15, 16, 17, tzinfo=dt.timezone(dt.timedelta(hours=-3)))},
+    {"day": dt.date(2026, 3, 4), "time": dt.time(9, 30), "span": dt.timedelta(minutes=50)},
+    {"money": Decimal("150.00"), "huge": 2**70, 3: "chave inteira"},
+    [("tupla", 1), {"nested": {"deep": ["x"]}}],
+    {
+        "lazy": __import__("django.utils.translation", fromlist=["x"]).gettext_lazy(
+            "Não encontrado."
+        )
+    },
+    "texto 0.00001, não um número",
+]
+
+
+@pytest.mark.parametrize("value", AWKWARD_VALUES)
+def test_the_fast_renderer_writes_drfs_bytes(value: Any) -> None:
+    from core.api.renderers import FastJSONRenderer
+
+    assert FastJSONRenderer().render(value) == JSONRenderer().render(value)
+    indented = {"renderer_context": {"indent": 4}}
+    assert FastJSONRenderer().render(value, "application/json", indented["renderer_context"]) == (
+        JSONRenderer().render(value, "application/json", indented["renderer_context"])
+    )
