@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils.translation import gettext_lazy
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
@@ -167,11 +168,7 @@ AWKWARD_VALUES: list[Any] = [
     {"day": dt.date(2026, 3, 4), "time": dt.time(9, 30), "span": dt.timedelta(minutes=50)},
     {"money": Decimal("150.00"), "huge": 2**70, 3: "chave inteira"},
     [("tupla", 1), {"nested": {"deep": ["x"]}}],
-    {
-        "lazy": __import__("django.utils.translation", fromlist=["x"]).gettext_lazy(
-            "Não encontrado."
-        )
-    },
+    {"lazy": gettext_lazy("Não encontrado.")},
     "texto 0.00001, não um número",
 ]
 
