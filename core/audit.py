@@ -105,6 +105,13 @@ class AccessLogBuffer:
             return 0
         return len(rows)
 
+    def clear(self) -> int:
+        """Forget what is waiting (tests); returns how many records were dropped."""
+        with self._lock:
+            dropped = len(self._rows)
+            self._rows = []
+        return dropped
+
     def _ensure_thread(self) -> None:
         # Started lazily and again in a forked child (a gunicorn worker inherits no thread).
         if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():

@@ -150,7 +150,9 @@ class AppointmentPaymentViewSet(StrictQueryParamsMixin, viewsets.GenericViewSet[
             except AsaasError as error:
                 return _asaas_unavailable(error)
         access_log_record(request=request, objects=[appointment], action=AccessAction.RETRIEVE)
-        return self._respond(appointment.pk)
+        if refresh in {"true", "1"}:
+            return self._respond(appointment.pk)  # read again: the sync may have changed it
+        return Response(PaymentStatusSerializer(appointment).data)
 
     @extend_schema(
         summary=gettext_lazy("Reembolsar pagamento"),
