@@ -12,6 +12,7 @@ class CoreConfig(AppConfig):
         from django.db.models.signals import (
             m2m_changed,
             post_delete,
+            post_init,
             post_migrate,
             post_save,
             pre_save,
@@ -41,6 +42,11 @@ class CoreConfig(AppConfig):
                 sender=Professional,
                 dispatch_uid="core.auth_snapshot_professional",
             )
+        post_init.connect(
+            token_user.remember_professional_user,
+            sender=Professional,
+            dispatch_uid="core.auth_snapshot_professional_init",
+        )
         for through in (
             user_model.groups.through,  # type: ignore[attr-defined]
             user_model.user_permissions.through,  # type: ignore[attr-defined]

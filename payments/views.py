@@ -253,15 +253,11 @@ class AsaasWebhookView(APIView):
         event, created = webhooks.webhook_event_store(payload=payload)
         outcome = event.outcome
         if created:
-            # Stored: from here on the event is never lost. Applied now when that is quick;
-            # a busy appointment or a re-read from Asaas is left to a task (and to the replay
-            # task if the broker is down).
-            outcome = webhooks.webhook_event_process(event_id=event.pk, wait=False)
-            if outcome == webhooks.DEFERRED:
-                transaction.on_commit(
-                    partial(process_webhook_event_task.delay, event.pk), robust=True
-                )
-                outcome = WebhookOutcome.RECEIVED
+            # Stored (committed) before the answer: from here on the event is never lost.
+            # Store first, answer, process after: a task applies it once the store commits
+            # (the replay task picks it up if the broker is down), so Asaas gets its 200 fast.
+            transaction.on_commit(partial(process_webhook_event_task.delay, event.pk), robust=True)
+            outcome = WebhookOutcome.RECEIVED
         return Response({"received": True, "duplicate": not created, "outcome": outcome})
 
 

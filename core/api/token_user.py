@@ -184,13 +184,22 @@ def forget_user_m2m(sender: Any, instance: Any, action: str, reverse: bool, **kw
         auth_epoch_bump()
 
 
+def remember_professional_user(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """``post_init`` of a professional: the login it had when loaded."""
+    instance._auth_user_id = instance.__dict__.get("user_id")
+
+
 def bump_on_professional_change(sender: Any, instance: Any, **kwargs: Any) -> None:
-    """``post_save``/``post_delete`` of a professional: its login link may have moved."""
+    """``post_save``/``post_delete`` of a professional whose login link changed (or that is
+    deleted with one): every snapshot naming it may be stale."""
     if kwargs.get("raw"):
         return
-    update_fields = kwargs.get("update_fields")
-    if update_fields is not None and "user" not in update_fields and "user_id" not in update_fields:
+    before = getattr(instance, "_auth_user_id", None)
+    now = instance.__dict__.get("user_id")
+    deleted = "created" not in kwargs
+    if (deleted and now is None and before is None) or (not deleted and before == now):
         return
+    instance._auth_user_id = now
     auth_epoch_bump()
 
 
