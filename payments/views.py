@@ -207,7 +207,8 @@ class AsaasWebhookView(APIView):
         summary=gettext_lazy("Webhook do Asaas"),
         description=gettext_lazy(
             "Recebe eventos de cobrança do Asaas (cabeçalho asaas-access-token). O evento é "
-            "guardado pelo id antes de tudo; repetidos respondem 200 sem efeito."
+            "guardado pelo id antes de tudo e processado depois da resposta (outcome RECEIVED); "
+            "repetidos respondem 200 sem efeito."
         ),
         tags=[TAG],
         request=AsaasWebhookEventSerializer,

@@ -551,3 +551,33 @@ def test_webhook_event_keeps_the_request_id_of_its_delivery(
     assert response.status_code == 200, response.content
     assert response["X-Request-ID"] == "asaas-delivery-77"
     assert WebhookEvent.objects.get(event_id=body["id"]).request_id == "asaas-delivery-77"
+
+
+def test_an_answered_event_is_stored_and_its_processing_enqueued_on_commit(
+    api_client: APIClient, appointment: Appointment, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Store first, answer, process after: once answered 200 the event is in the database
+    (committed with the answer's transaction) and a task is enqueued for it; were the broker
+    down, the replay task would pick the RECEIVED event up (test above)."""
+    from functools import partial
+
+    from payments.tasks import process_webhook_event_task
+
+    at_status(appointment, PaymentStatus.PROCESSING)
+    body = event_body(appointment, "PAYMENT_CONFIRMED")
+    headers = {"HTTP_ASAAS_ACCESS_TOKEN": TOKEN}
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = api_client.generic(
+            "POST", URL, data=json.dumps(body), content_type="application/json", **headers
+        )
+
+    assert response.json() == {"received": True, "duplicate": False, "outcome": "RECEIVED"}
+    stored = WebhookEvent.objects.get(event_id=body["id"])
+    assert stored.outcome == WebhookOutcome.RECEIVED
+    assert Appointment.objects.get(pk=appointment.pk).status == PaymentStatus.PROCESSING
+    enqueued = [
+        c.args
+        for c in callbacks
+        if isinstance(c, partial) and c.func == process_webhook_event_task.delay
+    ]
+    assert enqueued == [(stored.pk,)]
