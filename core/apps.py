@@ -48,8 +48,8 @@ class CoreConfig(AppConfig):
             dispatch_uid="core.auth_snapshot_professional_init",
         )
         for through in (
-            user_model.groups.through,  # type: ignore[attr-defined]
-            user_model.user_permissions.through,  # type: ignore[attr-defined]
+            user_model.groups.through,
+            user_model.user_permissions.through,
             Group.permissions.through,
         ):
             m2m_changed.connect(

@@ -144,7 +144,7 @@ class FailOpenRedisCache(RedisCache):
         left in it. ``None`` while Redis is unreachable (the throttle then lets the request
         through)."""
         redis_key = self.make_and_validate_key(key)
-        client = self._cache.get_client(redis_key, write=True)
+        client = self._cache.get_client(redis_key, write=True)  # type: ignore[attr-defined]
         pipe = client.pipeline(transaction=False)
         pipe.set(redis_key, 0, ex=seconds, nx=True)
         pipe.incr(redis_key)

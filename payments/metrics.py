@@ -89,9 +89,9 @@ def _scalars(queries: dict[str, QuerySet[Any]]) -> dict[str, Any]:
 
 def _count(queryset: QuerySet[Any]) -> QuerySet[Any]:
     # Grouped by a constant (left out of GROUP BY): one row, the count of all that match.
-    return (
-        queryset.order_by().annotate(one=Value(1)).values("one").annotate(n=Count("*")).values("n")
-    )
+    grouped = queryset.order_by().annotate(one=Value(1)).values("one")
+    counted: QuerySet[Any] = grouped.annotate(n=Count("*")).values("n")
+    return counted
 
 
 def _as_datetime(value: Any) -> dt.datetime | None:

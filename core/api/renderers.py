@@ -17,6 +17,7 @@ same bytes several times faster:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -38,24 +39,30 @@ class FastJSONRenderer(JSONRenderer):
         self,
         data: Any,
         accepted_media_type: str | None = None,
-        renderer_context: dict[str, Any] | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
     ) -> bytes:
         if data is None:
             return b""
         if (
             self.ensure_ascii
             or not self.compact
-            or self.get_indent(accepted_media_type or "", renderer_context or {}) is not None
+            or self.get_indent(accepted_media_type or "", dict(renderer_context or {})) is not None
         ):
-            return super().render(data, accepted_media_type, renderer_context)
+            return self._drf(data, accepted_media_type, renderer_context)
         try:
             rendered = orjson.dumps(data, default=_default, option=_OPTIONS)
         except (orjson.JSONEncodeError, TypeError, ValueError):
-            return super().render(data, accepted_media_type, renderer_context)
+            return self._drf(data, accepted_media_type, renderer_context)
         if _TINY_FLOAT.search(rendered):
-            return super().render(data, accepted_media_type, renderer_context)
+            return self._drf(data, accepted_media_type, renderer_context)
         if b"\xe2\x80\xa8" in rendered or b"\xe2\x80\xa9" in rendered:
             rendered = rendered.replace(b"\xe2\x80\xa8", b"\\u2028").replace(
                 b"\xe2\x80\xa9", b"\\u2029"
             )
+        return rendered
+
+    def _drf(
+        self, data: Any, accepted_media_type: str | None, context: Mapping[str, Any] | None
+    ) -> bytes:
+        rendered: bytes = super().render(data, accepted_media_type, context)
         return rendered

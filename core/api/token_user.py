@@ -96,14 +96,14 @@ def user_from_snapshot(snapshot: dict[str, Any]) -> Any:
         user._user_perm_cache = perms
         user._group_perm_cache = perms
     professional_row = snapshot["professional"]
-    field = user_model._meta.get_field("professional")
+    field: Any = user_model._meta.get_field("professional")
     if professional_row is None:
-        field.set_cached_value(user, None)  # type: ignore[union-attr]
+        field.set_cached_value(user, None)
     else:
         professional_model = field.related_model
         professional = _partial_instance(professional_model, professional_row)
-        field.set_cached_value(user, professional)  # type: ignore[union-attr]
-        professional_model._meta.get_field("user").set_cached_value(professional, user)  # type: ignore[union-attr]
+        field.set_cached_value(user, professional)
+        professional_model._meta.get_field("user").set_cached_value(professional, user)
     return user
 
 
@@ -148,18 +148,20 @@ class SnapshotJWTAuthentication(JWTAuthentication):
         try:
             user_id = validated_token[api_settings.USER_ID_CLAIM]
         except KeyError as error:
-            raise InvalidToken(_("Token contained no recognizable user identification")) from error
+            raise InvalidToken(
+                str(_("Token contained no recognizable user identification"))
+            ) from error
         snapshot = user_snapshot_get(user_id)
         if snapshot is None:
-            raise AuthenticationFailed(_("User not found"), code="user_not_found")
+            raise AuthenticationFailed(str(_("User not found")), code="user_not_found")
         if api_settings.CHECK_USER_IS_ACTIVE and not snapshot["user"]["is_active"]:
-            raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
+            raise AuthenticationFailed(str(_("User is inactive")), code="user_inactive")
         if (
             api_settings.CHECK_REVOKE_TOKEN
             and validated_token.get(api_settings.REVOKE_TOKEN_CLAIM) != snapshot["digest"]
         ):
             raise AuthenticationFailed(
-                _("The user's password has been changed."), code="password_changed"
+                str(_("The user's password has been changed.")), code="password_changed"
             )
         return user_from_snapshot(snapshot)
 
@@ -203,7 +205,7 @@ def bump_on_professional_change(sender: Any, instance: Any, **kwargs: Any) -> No
     auth_epoch_bump()
 
 
-class SnapshotJWTScheme(SimpleJWTScheme):
+class SnapshotJWTScheme(SimpleJWTScheme):  # type: ignore[no-untyped-call]
     """The OpenAPI security scheme: the same ``jwtAuth`` bearer scheme as simplejwt's."""
 
     target_class = "core.api.token_user.SnapshotJWTAuthentication"

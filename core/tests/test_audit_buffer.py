@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
 from core.audit import access_log_buffer
@@ -83,7 +82,7 @@ def test_a_worker_exit_writes_what_is_waiting(buffered: Any, api_client: APIClie
     assert len(access_log_buffer) == 1
 
     spec = importlib.util.spec_from_file_location(
-        "gunicorn_conf", Path(django_settings.BASE_DIR) / "gunicorn.conf.py"
+        "gunicorn_conf", Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
     )
     assert spec is not None
     assert spec.loader is not None

@@ -34,7 +34,8 @@ class _View:
 
 
 def _render(data: Any) -> bytes:
-    return JSONRenderer().render(data)
+    rendered: bytes = JSONRenderer().render(data)
+    return rendered
 
 
 @pytest.fixture

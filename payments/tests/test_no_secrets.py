@@ -108,8 +108,8 @@ def test_a_full_flow_leaks_nothing(
         )
         assert response.status_code == 200
         # Answered at once; the worker then processes the stored event (its first pass here).
-        stored = WebhookEvent.objects.get(event_id=event["payload"]["id"])
-        webhook_event_process(event_id=stored.pk, wait=False)
+        delivered = WebhookEvent.objects.get(event_id=event["payload"]["id"])
+        webhook_event_process(event_id=delivered.pk, wait=False)
     crafted = {
         "id": "evt_with_customer",
         "event": "PAYMENT_UPDATED",

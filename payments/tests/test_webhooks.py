@@ -85,7 +85,9 @@ def post(
     enqueued task does after the answer, and gives its outcome as ``response.applied``."""
     headers: dict[str, Any] = {} if token is None else {"HTTP_ASAAS_ACCESS_TOKEN": token}
     data: Any = raw if raw is not None else json.dumps(body)
-    response = client.generic("POST", URL, data=data, content_type="application/json", **headers)
+    response: Any = client.generic(
+        "POST", URL, data=data, content_type="application/json", **headers
+    )
     answer = response.json() if response.status_code == 200 else {}
     response.applied = answer.get("outcome")
     if answer and not answer["duplicate"]:
@@ -565,7 +567,7 @@ def test_an_answered_event_is_stored_and_its_processing_enqueued_on_commit(
 
     at_status(appointment, PaymentStatus.PROCESSING)
     body = event_body(appointment, "PAYMENT_CONFIRMED")
-    headers = {"HTTP_ASAAS_ACCESS_TOKEN": TOKEN}
+    headers: dict[str, Any] = {"HTTP_ASAAS_ACCESS_TOKEN": TOKEN}
     with django_capture_on_commit_callbacks() as callbacks:
         response = api_client.generic(
             "POST", URL, data=json.dumps(body), content_type="application/json", **headers
