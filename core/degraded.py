@@ -27,6 +27,7 @@ from celery import Task
 from django.core.cache.backends.redis import RedisCache
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError as RedisResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger("core.degraded")
@@ -149,7 +150,11 @@ class FailOpenRedisCache(RedisCache):
         pipe.set(redis_key, 0, ex=seconds, nx=True)
         pipe.incr(redis_key)
         pipe.pttl(redis_key)
-        _, count, left_ms = pipe.execute()
+        try:
+            _, count, left_ms = pipe.execute()
+        except RedisResponseError:  # not a counter (written by something else): start over
+            client.delete(redis_key)
+            return None
         if left_ms < 0:  # expired between SET and INCR: INCR made a key with no expiry
             client.expire(redis_key, seconds)
             left_ms = seconds * 1000

@@ -27,7 +27,9 @@ class OneTripThrottleMixin:
         throttle.key = throttle.get_cache_key(request, view)
         if throttle.key is None:
             return True
-        hit = hit_window(throttle.key, int(throttle.duration))
+        # A key of its own: DRF's throttles (a deploy in progress, the admin login's) keep a
+        # pickled list under the plain key, which INCR cannot count.
+        hit = hit_window(f"{throttle.key}:window", int(throttle.duration))
         if hit is None:  # the cache is down: fail open
             return True
         count, left = hit

@@ -61,13 +61,27 @@ def test_a_fixed_window_counter_in_redis(redis_cache: None) -> None:
     assert throttled.status_code == 429
     assert 0 < int(throttled["Retry-After"]) <= 60
     # The counter is a plain integer with the window's expiry, not a list of timestamps.
-    assert cache.get(f"throttle_user_{user.pk}") == 4
+    assert cache.get(f"throttle_user_{user.pk}:window") == 4
     redis: Any = cache
-    key = redis.make_and_validate_key(f"throttle_user_{user.pk}")
+    key = redis.make_and_validate_key(f"throttle_user_{user.pk}:window")
     assert 0 < redis._cache.get_client(key).ttl(key) <= 60
     other = APIClient()
     other.force_authenticate(user=make_user("outra", is_staff=True))
     assert other.get(PROTECTED).status_code == 200
+
+
+@pytest.mark.redis
+def test_a_key_holding_something_else_is_never_a_500(redis_cache: None) -> None:
+    """DRF's own throttles keep a pickled list under the plain key (a deploy in progress):
+    the counter has a key of its own, and a key that is not a counter starts over."""
+    user = make_user("lista", is_staff=True)
+    cache.set(f"throttle_user_{user.pk}", [1.0, 2.0], 60)
+    cache.set(f"throttle_user_{user.pk}:window", [1.0], 60)
+    client = APIClient()
+    client.force_authenticate(user=user)
+
+    assert [client.get(PROTECTED).status_code for _ in range(3)] == [200, 200, 200]
+    assert cache.get(f"throttle_user_{user.pk}:window") == 2  # started over after the list
 
 
 @pytest.mark.redis
