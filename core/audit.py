@@ -17,6 +17,7 @@ import atexit
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -124,12 +125,17 @@ class AccessLogBuffer:
             self._thread.start()
 
     def _run(self) -> None:
+        last = time.monotonic()
         while True:
+            # Short waits: a change of the settings (tests) is seen within a quarter second.
             with self._lock:
-                self._wake.wait_for(
-                    lambda: len(self._rows) >= int(settings.AUDIT_BUFFER_RECORDS),
-                    timeout=float(settings.AUDIT_BUFFER_SECONDS) or 1.0,
+                full = self._wake.wait_for(
+                    lambda: len(self._rows) >= int(settings.AUDIT_BUFFER_RECORDS), timeout=0.25
                 )
+            interval = float(settings.AUDIT_BUFFER_SECONDS) or 1.0
+            if not full and time.monotonic() - last < interval:
+                continue
+            last = time.monotonic()
             try:
                 self.flush()
                 close_old_connections()  # honours CONN_MAX_AGE, drops broken connections
