@@ -28,6 +28,7 @@ from django.db import (
     InterfaceError,
     OperationalError,
     close_old_connections,
+    connections,
     models,
 )
 from django.dispatch import receiver
@@ -67,6 +68,7 @@ class AccessLogBuffer:
         self._wake = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
         self._pid = 0
+        self._stopping = False
 
     def __len__(self) -> int:
         with self._lock:
@@ -113,6 +115,18 @@ class AccessLogBuffer:
             self._rows = []
         return dropped
 
+    def stop(self) -> None:
+        """Write what is waiting and end the writer thread, closing its database connection
+        (tests: the test database can then be dropped). The next record starts a new one."""
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            with self._lock:
+                self._stopping = True
+                self._wake.notify()
+            thread.join(timeout=5)
+        self._stopping = False
+        self.flush()
+
     def _ensure_thread(self) -> None:
         # Started lazily and again in a forked child (a gunicorn worker inherits no thread).
         if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
@@ -130,8 +144,14 @@ class AccessLogBuffer:
             # Short waits: a change of the settings (tests) is seen within a quarter second.
             with self._lock:
                 full = self._wake.wait_for(
-                    lambda: len(self._rows) >= int(settings.AUDIT_BUFFER_RECORDS), timeout=0.25
+                    lambda: self._stopping or len(self._rows) >= int(settings.AUDIT_BUFFER_RECORDS),
+                    timeout=0.25,
                 )
+                stopping = self._stopping
+            if stopping:
+                self.flush()
+                connections.close_all()
+                return
             interval = float(settings.AUDIT_BUFFER_SECONDS) or 1.0
             if not full and time.monotonic() - last < interval:
                 continue
