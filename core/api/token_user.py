@@ -198,8 +198,11 @@ def bump_on_professional_change(sender: Any, instance: Any, **kwargs: Any) -> No
         return
     before = getattr(instance, "_auth_user_id", None)
     now = instance.__dict__.get("user_id")
-    deleted = "created" not in kwargs
-    if (deleted and now is None and before is None) or (not deleted and before == now):
+    if kwargs.get("created") or "created" not in kwargs:  # new or deleted: linked at all?
+        changed = now is not None or before is not None
+    else:
+        changed = before != now
+    if not changed:
         return
     instance._auth_user_id = now
     auth_epoch_bump()
