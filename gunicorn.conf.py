@@ -11,3 +11,11 @@ access_log_format = (
     '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s" '
     "request_id=%({x-request-id}o)s"
 )
+
+
+def worker_exit(server: object, worker: object) -> None:
+    """A worker that stops (graceful stop, max_requests) writes its buffered access-log records
+    first (core/audit.py)."""
+    from core.audit import access_log_buffer
+
+    access_log_buffer.flush()

@@ -220,6 +220,9 @@ class Appointment(models.Model):
         indexes = [
             models.Index(fields=["professional", "date"], name="appointment_prof_date_idx"),
             models.Index(fields=["date"], name="appointment_date_idx"),
+            # The lists' order (date, id): a date-range page is an index range read, never a
+            # sort of every appointment sharing a start time.
+            models.Index(fields=["date", "id"], name="appointment_date_id_idx"),
             models.Index(fields=["created_at"], name="appointment_created_idx"),
             models.Index(fields=["status", "created_at"], name="appointment_status_created_idx"),
             models.Index(fields=["professional", "status"], name="appointment_prof_status_idx"),

@@ -8,8 +8,19 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth import get_user_model
-        from django.db.models.signals import post_migrate, pre_save
+        from django.contrib.auth.models import Group
+        from django.db.models.signals import (
+            m2m_changed,
+            post_delete,
+            post_init,
+            post_migrate,
+            post_save,
+            pre_save,
+        )
 
+        from professionals.models import Professional
+
+        from .api import token_user
         from .api.sessions import revoke_on_credentials_change
         from .operators import _after_migrate
 
@@ -20,3 +31,27 @@ class CoreConfig(AppConfig):
             sender=get_user_model(),
             dispatch_uid="core.revoke_tokens_on_credentials_change",
         )
+        # The cached user snapshots of JWT authentication (core.api.token_user).
+        user_model = get_user_model()
+        for signal in (post_save, post_delete):
+            signal.connect(
+                token_user.forget_saved_user, sender=user_model, dispatch_uid="core.auth_snapshot"
+            )
+            signal.connect(
+                token_user.bump_on_professional_change,
+                sender=Professional,
+                dispatch_uid="core.auth_snapshot_professional",
+            )
+        post_init.connect(
+            token_user.remember_professional_user,
+            sender=Professional,
+            dispatch_uid="core.auth_snapshot_professional_init",
+        )
+        for through in (
+            user_model.groups.through,
+            user_model.user_permissions.through,
+            Group.permissions.through,
+        ):
+            m2m_changed.connect(
+                token_user.forget_user_m2m, sender=through, dispatch_uid=f"core.auth_m2m_{through}"
+            )

@@ -1,13 +1,36 @@
-"""Audit helpers: client IP, read-access logging and the history model base."""
+"""Audit helpers: client IP, read-access logging and the history model base.
+
+Read-access records (LGPD) are buffered per process when ``AUDIT_BUFFER_SECONDS`` > 0 (the
+default, 1 s): a request only appends them to memory, and a background thread writes them in
+one ``INSERT`` every ``AUDIT_BUFFER_SECONDS`` or as soon as ``AUDIT_BUFFER_RECORDS`` are
+waiting, and at the process's exit (gunicorn's graceful stop, ``max_requests`` restarts).
+What a crash (SIGKILL, OOM, power loss) can lose is bounded: the records of the last
+``AUDIT_BUFFER_SECONDS`` of that process. Nothing else depends on the buffer — writes and money
+never wait for it nor share its transaction; ``created_at`` is when the batch was written
+(at most ``AUDIT_BUFFER_SECONDS`` after the read). With ``AUDIT_BUFFER_SECONDS = 0`` each read
+is written synchronously (the tests' setting). See docs/DESEMPENHO.md.
+"""
 
 from __future__ import annotations
 
+import atexit
+import logging
+import os
+import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connections,
+    models,
+)
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -29,8 +52,124 @@ def client_ip(request: HttpRequest) -> str | None:
     return remote
 
 
+logger = logging.getLogger("core.audit")
+
+#: Records kept for a retry when the database refuses a batch; past it the oldest are dropped
+#: (with an error logged): the buffer never grows without bound.
+BUFFER_HARD_LIMIT = 20_000
+
+
+class AccessLogBuffer:
+    """Read-access records waiting to be written, with the thread that writes them."""
+
+    def __init__(self) -> None:
+        self._rows: list[AccessLog] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._stopping = False
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._rows)
+
+    def add(self, rows: list[AccessLog]) -> None:
+        with self._lock:
+            self._rows.extend(rows)
+            if len(self._rows) >= int(settings.AUDIT_BUFFER_RECORDS):
+                self._wake.notify()
+        self._ensure_thread()
+
+    def flush(self) -> int:
+        """Write what is waiting (one INSERT per ``AUDIT_BUFFER_RECORDS``); returns how many."""
+        with self._lock:
+            rows, self._rows = self._rows, []
+        if not rows:
+            return 0
+        try:
+            AccessLog.objects.bulk_create(rows, batch_size=int(settings.AUDIT_BUFFER_RECORDS))
+        except (OperationalError, InterfaceError) as error:  # database down: keep, retry later
+            with self._lock:
+                self._rows[:0] = rows
+                dropped = max(len(self._rows) - BUFFER_HARD_LIMIT, 0)
+                del self._rows[:dropped]
+            logger.error(
+                "access log batch not written (%d waiting, %d dropped): %s",
+                len(rows),
+                dropped,
+                type(error).__name__,
+            )
+            return 0
+        except DatabaseError as error:  # a record the database refuses: retrying cannot help
+            logger.error(
+                "access log batch refused, %d records dropped: %s", len(rows), type(error).__name__
+            )
+            return 0
+        return len(rows)
+
+    def clear(self) -> int:
+        """Forget what is waiting (tests); returns how many records were dropped."""
+        with self._lock:
+            dropped = len(self._rows)
+            self._rows = []
+        return dropped
+
+    def stop(self) -> None:
+        """Write what is waiting and end the writer thread, closing its database connection
+        (tests: the test database can then be dropped). The next record starts a new one."""
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            with self._lock:
+                self._stopping = True
+                self._wake.notify()
+            thread.join(timeout=5)
+        self._stopping = False
+        self.flush()
+
+    def _ensure_thread(self) -> None:
+        # Started lazily and again in a forked child (a gunicorn worker inherits no thread).
+        if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
+                return
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=self._run, name="access-log-writer", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        last = time.monotonic()
+        while True:
+            # Short waits: a change of the settings (tests) is seen within a quarter second.
+            with self._lock:
+                full = self._wake.wait_for(
+                    lambda: self._stopping or len(self._rows) >= int(settings.AUDIT_BUFFER_RECORDS),
+                    timeout=0.25,
+                )
+                stopping = self._stopping
+            if stopping:
+                self.flush()
+                connections.close_all()
+                return
+            interval = float(settings.AUDIT_BUFFER_SECONDS) or 1.0
+            if not full and time.monotonic() - last < interval:
+                continue
+            last = time.monotonic()
+            try:
+                self.flush()
+                close_old_connections()  # honours CONN_MAX_AGE, drops broken connections
+            except Exception as error:  # noqa: BLE001 - the writer must outlive any failure
+                logger.error("access log writer: %s", type(error).__name__)
+
+
+access_log_buffer = AccessLogBuffer()
+atexit.register(access_log_buffer.flush)
+
+
 def access_log_record(*, request: HttpRequest, objects: Iterable[models.Model], action: str) -> int:
-    """Record that ``request.user`` read ``objects`` (one INSERT whatever their number)."""
+    """Record that ``request.user`` read ``objects``: buffered (see the module's docstring) or,
+    with ``AUDIT_BUFFER_SECONDS = 0``, one INSERT now whatever their number."""
     rows = list(objects)
     if not rows:
         return 0
@@ -38,15 +177,19 @@ def access_log_record(*, request: HttpRequest, objects: Iterable[models.Model], 
     authenticated = bool(user is not None and user.is_authenticated)
     content_type = ContentType.objects.get_for_model(type(rows[0]))
     common: dict[str, Any] = {
-        "actor": user if authenticated else None,
+        "actor_id": user.pk if authenticated and user is not None else None,
         "actor_username": user.get_username() if authenticated and user is not None else "",
         "action": action,
-        "content_type": content_type,
+        "content_type_id": content_type.pk,
         "ip_address": client_ip(request),
         "user_agent": request.META.get("HTTP_USER_AGENT", "")[:255],
         "path": request.path[:255],  # never the query string: it may carry a CPF or a name
     }
-    AccessLog.objects.bulk_create(AccessLog(object_id=str(row.pk), **common) for row in rows)
+    records = [AccessLog(object_id=str(row.pk), **common) for row in rows]
+    if float(getattr(settings, "AUDIT_BUFFER_SECONDS", 0)) > 0:
+        access_log_buffer.add(records)
+    else:
+        AccessLog.objects.bulk_create(records)
     return len(rows)
 
 

@@ -4,6 +4,7 @@
   writes do nothing instead of raising, so throttling (whose counters live in the cache) lets
   requests through; after a failure Redis is not tried again for ``RETRY_AFTER_SECONDS``, so
   a request does not pay a connection attempt per cache call.
+  ``hit_window`` counts a throttle hit in one round trip (``core.api.throttling``).
 * ``warn_rate_limited`` — one warning per subject at most once a minute (an outage must not
   flood the logs with one line per request).
 * ``BestEffortDelayTask`` — the Celery task class: ``delay()`` never raises for a broker
@@ -26,6 +27,7 @@ from celery import Task
 from django.core.cache.backends.redis import RedisCache
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError as RedisResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger("core.degraded")
@@ -135,6 +137,28 @@ class FailOpenRedisCache(RedisCache):
     @_fail_open(_constant(None))
     def clear(self) -> None:
         super().clear()
+
+    @_fail_open(_constant(None))
+    def hit_window(self, key: str, seconds: int) -> tuple[int, float] | None:
+        """Count one hit on a fixed-window counter in ONE round trip (a pipeline of
+        ``SET NX EX``, ``INCR``, ``PTTL``): the hits so far in the window and the seconds
+        left in it. ``None`` while Redis is unreachable (the throttle then lets the request
+        through)."""
+        redis_key = self.make_and_validate_key(key)
+        client = self._cache.get_client(redis_key, write=True)  # type: ignore[attr-defined]
+        pipe = client.pipeline(transaction=False)
+        pipe.set(redis_key, 0, ex=seconds, nx=True)
+        pipe.incr(redis_key)
+        pipe.pttl(redis_key)
+        try:
+            _, count, left_ms = pipe.execute()
+        except RedisResponseError:  # not a counter (written by something else): start over
+            client.delete(redis_key)
+            return None
+        if left_ms < 0:  # expired between SET and INCR: INCR made a key with no expiry
+            client.expire(redis_key, seconds)
+            left_ms = seconds * 1000
+        return int(count), left_ms / 1000
 
     def incr(self, key: Any, delta: int = 1, version: Any = None) -> int:
         if time.monotonic() < type(self).down_until:

@@ -6,9 +6,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Max, Q, Sum
+from django.db import connection
+from django.db.models import Count, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from appointments.models import Appointment, PaymentStatus
 from payments.models import (
@@ -70,29 +72,73 @@ def payment_daily_metrics(*, days: int = 7) -> list[dict[str, Any]]:
     return result
 
 
+def _scalars(queries: dict[str, QuerySet[Any]]) -> dict[str, Any]:
+    """Each query's single value (a count or a latest date), all in ONE statement of scalar
+    subqueries (``SELECT (SELECT ...), (SELECT ...)``), compiled by the ORM."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for queryset in queries.values():
+        sql, sub_params = queryset.query.sql_with_params()
+        parts.append(f"({sql})")
+        params.extend(sub_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return dict(zip(queries, row, strict=True))
+
+
+def _count(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    # Grouped by a constant (left out of GROUP BY): one row, the count of all that match.
+    grouped = queryset.order_by().annotate(one=Value(1)).values("one")
+    counted: QuerySet[Any] = grouped.annotate(n=Count("*")).values("n")
+    return counted
+
+
+def _as_datetime(value: Any) -> dt.datetime | None:
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    parsed = parse_datetime(str(value))  # SQLite answers text
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, dt.UTC)
+    return parsed
+
+
 def integration_health() -> dict[str, Any]:
     day_ago = timezone.now() - dt.timedelta(hours=24)
-    professionals = dict(
-        Professional.objects.values_list("integration_status").annotate(n=Count("id"))
-    )
-    webhooks = dict(
-        WebhookEvent.objects.filter(received_at__gte=day_ago)
-        .values_list("outcome")
-        .annotate(n=Count("id"))
-    )
-    last_webhook = WebhookEvent.objects.aggregate(last=Max("received_at"))["last"]
-    failed_calls = PaymentTransaction.objects.filter(
-        created_at__gte=day_ago, status=TransactionStatus.FAILED
-    ).count()
+    recent = WebhookEvent.objects.filter(received_at__gte=day_ago)
+    queries: dict[str, QuerySet[Any]] = {
+        **{
+            f"professionals:{status}": _count(
+                Professional.objects.filter(integration_status=status)
+            )
+            for status in IntegrationStatus
+        },
+        **{
+            f"webhooks:{outcome}": _count(recent.filter(outcome=outcome))
+            for outcome in WebhookOutcome
+        },
+        "last_webhook_at": WebhookEvent.objects.order_by("-received_at").values("received_at")[:1],
+        "failed_calls": _count(
+            PaymentTransaction.objects.filter(
+                created_at__gte=day_ago, status=TransactionStatus.FAILED
+            )
+        ),
+        "pending": _count(Appointment.objects.filter(status=PaymentStatus.PENDING)),
+        "failed": _count(Appointment.objects.filter(status=PaymentStatus.FAILED)),
+    }
+    values = _scalars(queries)
+    last_webhook = _as_datetime(values["last_webhook_at"])
     return {
-        "professionals": {status: professionals.get(status, 0) for status in IntegrationStatus},
-        "webhooks_last_24h": {outcome: webhooks.get(outcome, 0) for outcome in WebhookOutcome},
+        "professionals": {
+            status: values[f"professionals:{status}"] or 0 for status in IntegrationStatus
+        },
+        "webhooks_last_24h": {
+            outcome: values[f"webhooks:{outcome}"] or 0 for outcome in WebhookOutcome
+        },
         "last_webhook_at": last_webhook.isoformat() if last_webhook else None,
-        "charges_awaiting_creation": Appointment.objects.filter(
-            status=PaymentStatus.PENDING
-        ).count(),
-        "charges_failed": Appointment.objects.filter(status=PaymentStatus.FAILED).count(),
-        "asaas_failed_calls_last_24h": failed_calls,
+        "charges_awaiting_creation": values["pending"] or 0,
+        "charges_failed": values["failed"] or 0,
+        "asaas_failed_calls_last_24h": values["failed_calls"] or 0,
     }
 
 

@@ -3,7 +3,7 @@ rate-limited per user: the platform's single Asaas key is shared by everyone."""
 
 from __future__ import annotations
 
-from rest_framework.throttling import UserRateThrottle
+from core.api.throttling import UserRateThrottle
 
 
 class AsaasRefreshThrottle(UserRateThrottle):

@@ -19,7 +19,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from appointments.models import Appointment
@@ -29,6 +28,7 @@ from core.api.parsers import json_tree_check, strict_json_loads
 from core.api.permissions import IsStaff, is_staff
 from core.api.query import StrictQueryParamsMixin, query_params_check
 from core.api.schema import NOT_FOUND, VALIDATION_ERROR, DetailErrorSerializer
+from core.api.throttling import ScopedRateThrottle
 from core.audit import access_log_record
 from core.models import AccessAction
 from payments.metrics import payment_metrics
@@ -150,7 +150,9 @@ class AppointmentPaymentViewSet(StrictQueryParamsMixin, viewsets.GenericViewSet[
             except AsaasError as error:
                 return _asaas_unavailable(error)
         access_log_record(request=request, objects=[appointment], action=AccessAction.RETRIEVE)
-        return self._respond(appointment.pk)
+        if refresh in {"true", "1"}:
+            return self._respond(appointment.pk)  # read again: the sync may have changed it
+        return Response(PaymentStatusSerializer(appointment).data)
 
     @extend_schema(
         summary=gettext_lazy("Reembolsar pagamento"),
@@ -205,7 +207,8 @@ class AsaasWebhookView(APIView):
         summary=gettext_lazy("Webhook do Asaas"),
         description=gettext_lazy(
             "Recebe eventos de cobrança do Asaas (cabeçalho asaas-access-token). O evento é "
-            "guardado pelo id antes de tudo; repetidos respondem 200 sem efeito."
+            "guardado pelo id antes de tudo e processado depois da resposta (outcome RECEIVED); "
+            "repetidos respondem 200 sem efeito."
         ),
         tags=[TAG],
         request=AsaasWebhookEventSerializer,
@@ -251,15 +254,11 @@ class AsaasWebhookView(APIView):
         event, created = webhooks.webhook_event_store(payload=payload)
         outcome = event.outcome
         if created:
-            # Stored: from here on the event is never lost. Applied now when that is quick;
-            # a busy appointment or a re-read from Asaas is left to a task (and to the replay
-            # task if the broker is down).
-            outcome = webhooks.webhook_event_process(event_id=event.pk, wait=False)
-            if outcome == webhooks.DEFERRED:
-                transaction.on_commit(
-                    partial(process_webhook_event_task.delay, event.pk), robust=True
-                )
-                outcome = WebhookOutcome.RECEIVED
+            # Stored (committed) before the answer: from here on the event is never lost.
+            # Store first, answer, process after: a task applies it once the store commits
+            # (the replay task picks it up if the broker is down), so Asaas gets its 200 fast.
+            transaction.on_commit(partial(process_webhook_event_task.delay, event.pk), robust=True)
+            outcome = WebhookOutcome.RECEIVED
         return Response({"received": True, "duplicate": not created, "outcome": outcome})
 
 

@@ -7,6 +7,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from core.api.bodies import plain_body
+from core.api.compiled import CompiledReadMixin
 from core.api.fields import StrictModelSerializer, declare_shapes, shaped_digits
 from core.documents import CPF_CNPJ_SHAPE, POSTAL_CODE_SHAPE, mask_document
 
@@ -61,7 +62,7 @@ class ProfessionalSerializer(StrictModelSerializer[Professional]):
         return super().to_internal_value(data)
 
 
-class ProfessionalSummarySerializer(serializers.ModelSerializer[Professional]):
+class ProfessionalSummarySerializer(CompiledReadMixin, serializers.ModelSerializer[Professional]):
     """The professional as embedded in an appointment (``professional_data``)."""
 
     class Meta:

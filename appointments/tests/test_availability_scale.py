@@ -68,6 +68,6 @@ def test_benchmark_command_reports_latency_queries_and_plan() -> None:
     assert "regras criadas: 24" in text
     assert "janela de 7 dias" in text
     assert "janela de 31 dias" in text
-    assert "3 consultas SQL por busca" in text
+    assert "2 consultas SQL por busca" in text  # rules and exceptions in one UNION ALL
     assert "quem está livre" in text
     assert "plano das consultas ocupadas" in text

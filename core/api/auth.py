@@ -7,7 +7,6 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework_simplejwt.views import (
     TokenObtainPairView,
     TokenRefreshView,
@@ -22,6 +21,7 @@ from .sessions import (
     SessionTokenRefreshSerializer,
     SessionTokenVerifySerializer,
 )
+from .throttling import ScopedRateThrottle
 
 TAG = "Autenticação"
 TOKEN_ERRORS = {400: VALIDATION_ERROR, 401: DetailErrorSerializer}

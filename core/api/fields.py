@@ -17,6 +17,8 @@ from django.db import models
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
+from .compiled import CompiledReadMixin
+
 _M = TypeVar("_M", bound=models.Model)
 
 #: A text DRF accepts once trimmed (``str.strip`` whitespace, which includes \x1c-\x1f and
@@ -112,8 +114,9 @@ class ContractDecimalFieldExtension(OpenApiSerializerFieldExtension):  # type: i
         return schema
 
 
-class StrictModelSerializer(serializers.ModelSerializer[_M]):
-    """Text fields refuse non-strings; decimal fields follow ``ContractDecimalField``."""
+class StrictModelSerializer(CompiledReadMixin, serializers.ModelSerializer[_M]):
+    """Text fields refuse non-strings; decimal fields follow ``ContractDecimalField``; the
+    representation is compiled once per class (``core.api.compiled``)."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,

@@ -1,16 +1,90 @@
-"""Page-number pagination: 20 per page, ``?page_size=`` up to 100, strict about bad values."""
+"""Page-number pagination: 20 per page, ``?page_size=`` up to 100, strict about bad values.
+
+``count`` is bounded: exact up to ``COUNT_CAP`` (10 000) results — counted over a ``LIMIT``ed
+subquery, so a list never scans more than that many index entries to count — and beyond it
+PostgreSQL's planner estimate (never below ``COUNT_CAP + 1``). Past the cap ``next`` is exact
+all the same: the page is read with one extra row, so it says whether one more page exists.
+"""
 
 from __future__ import annotations
 
+import json
+from functools import cached_property
 from typing import Any
 
+from django.core.paginator import EmptyPage, Page, Paginator
+from django.db import connections
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 
+#: Up to this many results ``count`` is exact; past it, an estimate.
+COUNT_CAP = 10_000
+
+COUNT_DESCRIPTION = _(
+    "Total de resultados: exato até 10.000; acima disso, uma estimativa (sempre maior que "
+    "10.000). Para percorrer tudo, siga `next` até ele ser nulo."
+)
+
+
+def planner_estimate(queryset: QuerySet[Any]) -> int | None:
+    """PostgreSQL's estimate of how many rows ``queryset`` returns (an EXPLAIN, no scan)."""
+    if connections[queryset.db].vendor != "postgresql":
+        return None
+    plan = json.loads(queryset.order_by().explain(format="json"))
+    rows = plan[0]["Plan"]["Plan Rows"]
+    return int(rows)
+
+
+class BoundedPage(Page):  # type: ignore[type-arg]
+    def __init__(self, rows: list[Any], number: int, paginator: Any, *, more: bool) -> None:
+        super().__init__(rows, number, paginator)
+        self._more = more
+
+    def has_next(self) -> bool:
+        return self._more
+
+
+class BoundedPaginator(Paginator):  # type: ignore[type-arg]
+    """Django's paginator with a bounded ``count`` (see the module's docstring)."""
+
+    estimated = False
+
+    @cached_property
+    def count(self) -> int:
+        object_list = self.object_list
+        if not isinstance(object_list, QuerySet):
+            return len(object_list)
+        capped = object_list.order_by()[: COUNT_CAP + 1].count()
+        if capped <= COUNT_CAP:
+            return capped
+        estimate = planner_estimate(object_list)
+        if estimate is None:
+            return object_list.count()
+        self.estimated = True
+        return max(estimate, COUNT_CAP + 1)
+
+    def validate_number(self, number: Any) -> int:
+        if self.count and self.estimated:
+            return super().validate_number(1) if int(number) < 1 else int(number)
+        validated: int = super().validate_number(number)
+        return validated
+
+    def page(self, number: Any) -> Any:
+        number = self.validate_number(number)
+        if not self.estimated:
+            return super().page(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows and number > 1:
+            raise EmptyPage(self.error_messages["no_results"])
+        return BoundedPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
+
 
 class StandardPagination(PageNumberPagination):
+    django_paginator_class = BoundedPaginator
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
@@ -61,3 +135,8 @@ class StandardPagination(PageNumberPagination):
                 parameter["schema"] = {"type": "integer", "minimum": 1}
                 parameter["description"] = str(_("Número da página (começa em 1)."))
         return parameters
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paginated: dict[str, Any] = super().get_paginated_response_schema(schema)
+        paginated["properties"]["count"]["description"] = str(COUNT_DESCRIPTION)
+        return paginated

@@ -116,7 +116,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # JWT first: an anonymous request then gets 401 with "WWW-Authenticate: Bearer".
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # simplejwt's, with the user read from a cached snapshot (core/api/token_user.py).
+        "core.api.token_user.SnapshotJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
@@ -124,8 +125,8 @@ REST_FRAMEWORK = {
         "core.api.permissions.RolePermission",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "core.api.throttling.AnonRateThrottle",  # one Redis round trip each (fixed window)
+        "core.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON_RATE", default="30/minute"),
@@ -138,7 +139,7 @@ REST_FRAMEWORK = {
     # Proxies in front of the app (X-Forwarded-For is trusted only that many hops deep).
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "core.api.renderers.FastJSONRenderer",  # orjson, the same bytes as DRF's JSONRenderer
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     # JSON (strict: no NaN, no NUL, bounded nesting), form-encoded and multipart bodies.
@@ -207,6 +208,13 @@ API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=True)
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
 # Audit records (reads and change history) are kept this many days (LGPD: 7 years).
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=2555)
+# Read-access records are written in batches, every this many seconds or this many records: a
+# crash loses at most the last AUDIT_BUFFER_SECONDS of a process's records (core/audit.py);
+# 0 writes each read synchronously.
+AUDIT_BUFFER_SECONDS = env.float("AUDIT_BUFFER_SECONDS", default=1.0)
+AUDIT_BUFFER_RECORDS = env.int("AUDIT_BUFFER_RECORDS", default=500)
+# Cached JWT user snapshots live at most this long (core/api/token_user.py).
+AUTH_SNAPSHOT_SECONDS = env.int("AUTH_SNAPSHOT_SECONDS", default=60)
 # Browsers allowed to call the API from another origin (comma-separated, exact origins).
 CORS_ALLOWED_ORIGINS: list[str] = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_CREDENTIALS = False

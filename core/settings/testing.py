@@ -34,3 +34,7 @@ ASAAS_WEBHOOK_TOKEN = raw_str("ASAAS_WEBHOOK_TOKEN", "testing-webhook-token-0123
 
 # Each test starts with empty throttle counters; the throttling tests set their own rates.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Each read is written to the access log at once (tests look for the rows right after a
+# request); the buffered mode has its own tests.
+AUDIT_BUFFER_SECONDS = 0.0

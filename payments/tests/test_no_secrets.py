@@ -17,6 +17,7 @@ from payments.models import PaymentTransaction, WebhookEvent
 from payments.services.asaas_service import AsaasService
 from payments.services.charges import charge_submit
 from payments.services.onboarding import professional_onboard
+from payments.services.webhooks import webhook_event_process
 from payments.tasks import create_asaas_charge_task
 from professionals.models import Professional
 
@@ -106,6 +107,9 @@ def test_a_full_flow_leaks_nothing(
             HTTP_ASAAS_ACCESS_TOKEN=WEBHOOK_TOKEN,
         )
         assert response.status_code == 200
+        # Answered at once; the worker then processes the stored event (its first pass here).
+        delivered = WebhookEvent.objects.get(event_id=event["payload"]["id"])
+        webhook_event_process(event_id=delivered.pk, wait=False)
     crafted = {
         "id": "evt_with_customer",
         "event": "PAYMENT_UPDATED",

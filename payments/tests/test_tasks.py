@@ -21,6 +21,7 @@ from payments.services.charges import charge_submit
 from payments.tasks import (
     appointment_notify_task,
     create_asaas_charge_task,
+    process_webhook_event_task,
     sweep_unsubmitted_charges_task,
     sync_stale_charges_task,
 )
@@ -316,7 +317,7 @@ def test_a_paid_webhook_enqueues_the_notification_after_commit(
             "status": "RECEIVED",
         },
     }
-    with django_capture_on_commit_callbacks() as callbacks:
+    with django_capture_on_commit_callbacks() as answered:
         response = api_client.post(
             "/api/payments/webhooks/asaas/",
             body,
@@ -324,7 +325,15 @@ def test_a_paid_webhook_enqueues_the_notification_after_commit(
             HTTP_ASAAS_ACCESS_TOKEN="tok-notify",
         )
 
-    assert response.json()["outcome"] == "PROCESSED"
+    # Stored and answered; the processing is enqueued once the store commits.
+    assert response.json()["outcome"] == "RECEIVED"
+    [enqueued] = [
+        c.args
+        for c in answered
+        if isinstance(c, partial) and c.func == process_webhook_event_task.delay
+    ]
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert process_webhook_event_task(*enqueued) == "PROCESSED"  # as the worker runs it
     notify = [
         c.args
         for c in callbacks

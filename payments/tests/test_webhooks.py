@@ -25,7 +25,7 @@ from payments.models import (
 from payments.services.asaas_service import AsaasService
 from payments.services.charges import charge_submit
 from payments.services.transitions import APPOINTMENT_STATUS, TRANSITIONS
-from payments.services.webhooks import webhook_event_process, webhook_event_store
+from payments.services.webhooks import DEFERRED, webhook_event_process, webhook_event_store
 from professionals.models import Professional
 
 from .conftest import PATIENT_EMAIL, PATIENT_NAME, ChargeWorld, EmulatorControl
@@ -80,9 +80,22 @@ def event_body(
 def post(
     client: APIClient, body: Any, *, token: str | None = TOKEN, raw: bytes | None = None
 ) -> Any:
+    """Deliver a webhook. The view stores the event and answers RECEIVED at once (store
+    first, answer, process after); the helper then runs the processing's first pass as the
+    enqueued task does after the answer, and gives its outcome as ``response.applied``."""
     headers: dict[str, Any] = {} if token is None else {"HTTP_ASAAS_ACCESS_TOKEN": token}
     data: Any = raw if raw is not None else json.dumps(body)
-    return client.generic("POST", URL, data=data, content_type="application/json", **headers)
+    response: Any = client.generic(
+        "POST", URL, data=data, content_type="application/json", **headers
+    )
+    answer = response.json() if response.status_code == 200 else {}
+    response.applied = answer.get("outcome")
+    if answer and not answer["duplicate"]:
+        assert answer["outcome"] == WebhookOutcome.RECEIVED  # answered before processing
+        event = WebhookEvent.objects.get(event_id=json.loads(data)["id"])
+        outcome = webhook_event_process(event_id=event.pk, wait=False)
+        response.applied = WebhookOutcome.RECEIVED if outcome == DEFERRED else outcome
+    return response
 
 
 # --- the transition table, row by row -------------------------------------------------------
@@ -167,7 +180,7 @@ def test_every_event_row_of_the_table_moves_the_charge(
     response = post(api_client, event_body(appointment, event, **EVENT_SNAPSHOT[event]))
 
     assert response.status_code == 200, response.content
-    assert response.json()["outcome"] == WebhookOutcome.PROCESSED
+    assert response.applied == WebhookOutcome.PROCESSED
     charge = Charge.objects.get(appointment=appointment)
     assert charge.status == target
     appointment.refresh_from_db()
@@ -303,7 +316,8 @@ def test_a_valid_event_is_stored_scrubbed_and_applied(
     response = post(api_client, body)
 
     assert response.status_code == 200
-    assert response.json() == {"received": True, "duplicate": False, "outcome": "PROCESSED"}
+    assert response.json() == {"received": True, "duplicate": False, "outcome": "RECEIVED"}
+    assert response.applied == "PROCESSED"
     stored = WebhookEvent.objects.get(event_id=body["id"])
     assert stored.event_type == "PAYMENT_RECEIVED"
     assert stored.asaas_payment_id == appointment.asaas_payment_id
@@ -355,13 +369,13 @@ def test_out_of_order_events_make_one_transition(
     received = event_body(appointment, "PAYMENT_RECEIVED", status="RECEIVED")
     created = event_body(appointment, "PAYMENT_CREATED")
 
-    assert post(api_client, received).json()["outcome"] == "PROCESSED"
+    assert post(api_client, received).applied == "PROCESSED"
     late = post(api_client, created)
 
     # Not a next step: left to a task that re-reads the payment from Asaas (see
     # test_convergence.py); the request neither waits nor changes anything.
     assert late.status_code == 200
-    assert late.json()["outcome"] == "RECEIVED"
+    assert late.applied == "RECEIVED"
     assert WebhookEvent.objects.get(event_id=created["id"]).outcome == WebhookOutcome.RECEIVED
     appointment.refresh_from_db()
     assert appointment.status == PaymentStatus.PAID
@@ -382,7 +396,7 @@ def test_an_event_not_about_charges_is_ignored_with_200(
     response = post(api_client, body)
 
     assert response.status_code == 200
-    assert response.json()["outcome"] == "IGNORED"
+    assert response.applied == "IGNORED"
     assert WebhookEvent.objects.get(event_id=body["id"]).outcome == WebhookOutcome.IGNORED
     assert Appointment.objects.get(pk=appointment.pk).status == PaymentStatus.PROCESSING
 
@@ -405,7 +419,7 @@ def test_an_event_for_an_unknown_payment_changes_nothing(
     response = post(api_client, body)
 
     assert response.status_code == 200
-    assert response.json()["outcome"] == outcome
+    assert response.applied == outcome
     stored = WebhookEvent.objects.get(event_id=body["id"])
     assert stored.outcome == outcome
     assert stored.error
@@ -418,7 +432,7 @@ def test_an_event_found_by_payment_id_alone_is_applied(
     at_status(appointment, PaymentStatus.PROCESSING, payment_id="pay_known_by_id")
     body = event_body(appointment, "PAYMENT_RECEIVED", externalReference=None)
 
-    assert post(api_client, body).json()["outcome"] == "PROCESSED"
+    assert post(api_client, body).applied == "PROCESSED"
     assert Appointment.objects.get(pk=appointment.pk).status == PaymentStatus.PAID
 
 
@@ -438,7 +452,7 @@ def test_a_processing_crash_is_stored_failed_answered_200_and_replayed(
     response = post(api_client, body)
 
     assert response.status_code == 200  # never make Asaas pause its queue
-    assert response.json()["outcome"] == "FAILED"
+    assert response.applied == "FAILED"
     stored = WebhookEvent.objects.get(event_id=body["id"])
     assert stored.outcome == WebhookOutcome.FAILED
     assert stored.error.startswith("RuntimeError")
@@ -508,7 +522,7 @@ def test_emulator_webhooks_for_create_and_confirm_make_the_appointment_paid(
     events = emulator_control.webhook_events(wait_idle=0)
     assert [e["event"] for e in events] == ["PAYMENT_CREATED", "PAYMENT_RECEIVED"]
 
-    answers = [post(api_client, e["payload"]).json()["outcome"] for e in events]
+    answers = [post(api_client, e["payload"]).applied for e in events]
     redelivered = [post(api_client, e["payload"]).json()["duplicate"] for e in events]
 
     # CREATED says what the charge service already recorded: processed, nothing written.
@@ -539,3 +553,33 @@ def test_webhook_event_keeps_the_request_id_of_its_delivery(
     assert response.status_code == 200, response.content
     assert response["X-Request-ID"] == "asaas-delivery-77"
     assert WebhookEvent.objects.get(event_id=body["id"]).request_id == "asaas-delivery-77"
+
+
+def test_an_answered_event_is_stored_and_its_processing_enqueued_on_commit(
+    api_client: APIClient, appointment: Appointment, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Store first, answer, process after: once answered 200 the event is in the database
+    (committed with the answer's transaction) and a task is enqueued for it; were the broker
+    down, the replay task would pick the RECEIVED event up (test above)."""
+    from functools import partial
+
+    from payments.tasks import process_webhook_event_task
+
+    at_status(appointment, PaymentStatus.PROCESSING)
+    body = event_body(appointment, "PAYMENT_CONFIRMED")
+    headers: dict[str, Any] = {"HTTP_ASAAS_ACCESS_TOKEN": TOKEN}
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = api_client.generic(
+            "POST", URL, data=json.dumps(body), content_type="application/json", **headers
+        )
+
+    assert response.json() == {"received": True, "duplicate": False, "outcome": "RECEIVED"}
+    stored = WebhookEvent.objects.get(event_id=body["id"])
+    assert stored.outcome == WebhookOutcome.RECEIVED
+    assert Appointment.objects.get(pk=appointment.pk).status == PaymentStatus.PROCESSING
+    enqueued = [
+        c.args
+        for c in callbacks
+        if isinstance(c, partial) and c.func == process_webhook_event_task.delay
+    ]
+    assert enqueued == [(stored.pk,)]

@@ -1,13 +1,15 @@
-"""Read helpers for working hours: everything the slot computation needs, in two queries."""
+"""Read helpers for working hours: everything the slot computation needs, in one query."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, DateField, IntegerField, Q, QuerySet, TextField, Value
+from django.db.models.functions import Cast
 
 from .models import CalendarFeed, ScheduleException, WorkingHoursRule
 from .windows import ExceptionData, RuleData
@@ -41,37 +43,52 @@ def schedules_load(
 ) -> dict[int, Schedule]:
     ids = list(professional_ids)
     schedules = {pk: Schedule() for pk in ids}
-    # Tuples, not model instances: the "who is free" search loads thousands of rules.
+    # Tuples, not model instances: the "who is free" search loads thousands of rules. Rules
+    # and exceptions come in ONE query (UNION ALL, a marker column tells them apart).
     rules = WorkingHoursRule.objects.filter(professional_id__in=ids).values_list(
+        Value("R", output_field=CharField()),
         "professional_id",
         "weekday",
         "start_time",
         "end_time",
         "slot_minutes",
-        "breaks",
+        Cast("breaks", output_field=TextField()),
         "valid_from",
         "valid_until",
     )
-    for professional_id, weekday, start, end, slot, breaks, valid_from, valid_until in rules:
-        schedules[professional_id].rules.append(
-            RuleData(
-                weekday=weekday,
-                start=start,
-                end=end,
-                slot_minutes=slot,
-                breaks=_parse_breaks(breaks),
-                valid_from=valid_from,
-                valid_until=valid_until,
-            )
-        )
     exceptions = ScheduleException.objects.filter(
         Q(professional_id__in=ids) | Q(professional__isnull=True),
         date__gte=first_day,
         date__lte=last_day,
-    ).values_list("professional_id", "date", "kind", "start_time", "end_time", "slot_minutes")
+    ).values_list(
+        Value("E", output_field=CharField()),
+        "professional_id",
+        Value(None, output_field=IntegerField()),
+        "start_time",
+        "end_time",
+        "slot_minutes",
+        "kind",
+        "date",
+        Value(None, output_field=DateField()),
+    )
     national: list[ExceptionData] = []
-    for professional_id, date, kind, opens, closes, slot in exceptions:
-        item = ExceptionData(date=date, kind=kind, start=opens, end=closes, slot_minutes=slot)
+    for marker, professional_id, weekday, start, end, slot, text, day, until in rules.union(
+        exceptions, all=True
+    ):
+        if marker == "R":
+            schedules[professional_id].rules.append(
+                RuleData(
+                    weekday=weekday,
+                    start=start,
+                    end=end,
+                    slot_minutes=slot,
+                    breaks=_parse_breaks(json.loads(text) if text else None),
+                    valid_from=day,
+                    valid_until=until,
+                )
+            )
+            continue
+        item = ExceptionData(date=day, kind=text, start=start, end=end, slot_minutes=slot)
         if professional_id is None:
             national.append(item)
         else:

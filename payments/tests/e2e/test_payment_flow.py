@@ -219,6 +219,11 @@ def test_emulator_hang_after_create_still_makes_one_charge(stack: Stack) -> None
     stack.emulator.faults(hang_after_create_seconds=0)
     stack.emulator.control("POST", "webhooks/resume")
     stack.emulator.flush()
+    # Answered RECEIVED at once; the worker then processes it.
+    wait_until(
+        lambda: WebhookEvent.objects.get(asaas_payment_id=payment["id"]).outcome == "PROCESSED",
+        message="PAYMENT_CREATED to be processed",
+    )
     created_event = WebhookEvent.objects.get(asaas_payment_id=payment["id"])
     assert created_event.event_type == "PAYMENT_CREATED"
     assert created_event.outcome == "PROCESSED"  # says what the adoption already recorded

@@ -1,0 +1,154 @@
+"""Serializers that do not rebuild their fields for every response.
+
+A DRF ``ModelSerializer`` builds its fields (model introspection, deep copies of the declared
+fields, translated error messages) every time it is instantiated — on a read, once per
+request, for a representation that never changes with the request. ``CompiledReadMixin``
+turns a class's readable fields, once per class, into a list of small functions (attribute,
+conversion) and writes the representation with them; input (validation, ``self.fields``) is
+untouched and still built per instance, with the request's context.
+
+Only fields whose output cannot depend on the request are compiled: text, numbers, booleans,
+choices, decimals, dates and date-times, primary-key relations and nested compiled
+serializers. A class with any other readable field (a ``SerializerMethodField``, a hyperlink)
+keeps DRF's ``to_representation``. Overrides of ``to_representation`` in the classes (masking
+a CPF in lists) run as before around it. ``core/tests/test_body_parity.py`` holds the parity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.fields import get_attribute as drf_get_attribute
+from rest_framework.fields import is_simple_callable
+from rest_framework.relations import PrimaryKeyRelatedField
+from rest_framework.settings import api_settings
+
+Emit = Callable[[Any], Any]
+#: (output name, function of the instance giving the value to emit)
+Plan = list[tuple[str, Emit]]
+
+
+def _plain_getter(attr: str) -> Callable[[Any], Any]:
+    def get(instance: Any) -> Any:
+        value = getattr(instance, attr)
+        if callable(value) and is_simple_callable(value):  # a method as the source, as DRF
+            value = value()
+        return value
+
+    return get
+
+
+def _datetime_iso(field: serializers.DateTimeField) -> Emit | None:
+    output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
+    if not isinstance(output_format, str) or output_format.lower() != "iso-8601":
+        return None
+    if getattr(field, "timezone", None) is not None:
+        return None  # a field-specific zone: keep DRF's code
+
+    def emit(value: Any) -> Any:
+        if isinstance(value, str) or timezone.is_naive(value):
+            return field.to_representation(value)
+        try:
+            text = value.astimezone(timezone.get_current_timezone()).isoformat()
+        except OverflowError:
+            return field.to_representation(value)  # DRF's "overflow" failure
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return emit
+
+
+#: ``to_representation`` methods that read only the field's own settings (not the context).
+_SELF_CONTAINED = {
+    serializers.BooleanField.to_representation,
+    serializers.IntegerField.to_representation,
+    serializers.BigIntegerField.to_representation,  # type: ignore[attr-defined]
+    serializers.FloatField.to_representation,
+    serializers.DecimalField.to_representation,
+    serializers.DateField.to_representation,
+    serializers.TimeField.to_representation,
+    serializers.ChoiceField.to_representation,
+    serializers.UUIDField.to_representation,
+}
+
+
+def _converter(field: serializers.Field[Any, Any, Any, Any]) -> Emit | None:
+    """How ``field`` turns a non-None attribute into output; None if it cannot be compiled."""
+    method = type(field).to_representation
+    if method is serializers.CharField.to_representation:
+        return str
+    if method is serializers.DateTimeField.to_representation:
+        return _datetime_iso(field) or field.to_representation  # type: ignore[arg-type]
+    if method in _SELF_CONTAINED:
+        return field.to_representation
+    return None
+
+
+def _compile_field(field: Any) -> Emit | None:
+    if field.source == "*" or not field.source_attrs:
+        return None
+    attrs = list(field.source_attrs)
+    get = _plain_getter(attrs[0]) if len(attrs) == 1 else (lambda i: drf_get_attribute(i, attrs))
+    if isinstance(field, PrimaryKeyRelatedField):
+        if field.pk_field is not None or len(attrs) != 1 or not field.use_pk_only_optimization():
+            return None
+        column = _plain_getter(f"{attrs[0]}_id")
+        return column  # None stays None; a pk is emitted as it is (PKOnlyObject.pk)
+    if isinstance(field, CompiledReadMixin):
+        if type(field).to_representation is not CompiledReadMixin.to_representation:
+            return None  # an override may read the request's context: not compiled
+        nested = type(field).compiled_plan()
+        if nested is None:
+            return None
+
+        def emit_nested(instance: Any) -> Any:
+            value = get(instance)
+            return None if value is None else field.represent_with(nested, value)
+
+        return emit_nested
+    convert = _converter(field)
+    if convert is None:
+        return None
+
+    def emit(instance: Any) -> Any:
+        value = get(instance)
+        return None if value is None else convert(value)
+
+    return emit
+
+
+class CompiledReadMixin:
+    """Mix into a ``ModelSerializer``: the representation is written by a per-class plan."""
+
+    _compiled: dict[type, Plan | None] = {}
+
+    @classmethod
+    def compiled_plan(cls) -> Plan | None:
+        if cls not in CompiledReadMixin._compiled:
+            prototype: Any = cast(Any, cls)(context={})
+            plan: Plan | None = []
+            for field in prototype._readable_fields:
+                emit = _compile_field(field)
+                if emit is None:
+                    plan = None
+                    break
+                assert plan is not None
+                plan.append((field.field_name, emit))
+            CompiledReadMixin._compiled[cls] = plan
+        return CompiledReadMixin._compiled[cls]
+
+    def represent_with(self, plan: Plan, instance: Any) -> dict[str, Any]:
+        return {name: emit(instance) for name, emit in plan}
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        plan = type(self).compiled_plan()
+        if plan is not None:
+            try:
+                return self.represent_with(plan, instance)
+            except (AttributeError, KeyError, ObjectDoesNotExist):
+                pass  # a missing attribute (an unsaved instance, a dict): DRF's rules apply
+        represented: dict[str, Any] = super().to_representation(instance)  # type: ignore[misc]
+        return represented

@@ -1,0 +1,120 @@
+"""The buffered read-access log (``AUDIT_BUFFER_SECONDS`` > 0, the production default): a read
+costs no INSERT in the request, the records reach the table within the window (or sooner when
+``AUDIT_BUFFER_RECORDS`` are waiting, and at a worker's exit), and nothing else depends on it."""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from core.audit import access_log_buffer
+from core.models import AccessAction, AccessLog
+from core.tests.factories import AppointmentFactory, ProfessionalFactory
+from professionals.serializers import README_PROFESSIONAL
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _wait_for(count: int, seconds: float = 10.0) -> int:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = AccessLog.objects.count()
+        if found >= count:
+            return found
+        time.sleep(0.05)
+    return AccessLog.objects.count()
+
+
+@pytest.fixture
+def buffered(settings: Any) -> Any:
+    access_log_buffer.flush()
+    settings.AUDIT_BUFFER_SECONDS = 0.2
+    settings.AUDIT_BUFFER_RECORDS = 500
+    yield settings
+    access_log_buffer.stop()  # its connection closed: the test database can be dropped
+
+
+def test_a_read_writes_nothing_in_the_request_and_the_record_lands_within_the_window(
+    buffered: Any, api_client: APIClient, django_assert_max_num_queries: Any
+) -> None:
+    appointment = AppointmentFactory.create()
+
+    started = time.monotonic()
+    with django_assert_max_num_queries(2) as captured:  # the appointment, the count/nothing
+        assert api_client.get(f"/api/appointments/{appointment.pk}/").status_code == 200
+    assert not [q for q in captured.captured_queries if "core_accesslog" in q["sql"]]
+
+    assert _wait_for(1) == 1
+    assert time.monotonic() - started < 5
+    record = AccessLog.objects.get()
+    assert record.object_id == str(appointment.pk)
+    assert record.action == AccessAction.RETRIEVE
+    assert record.path == f"/api/appointments/{appointment.pk}/"
+
+
+def test_a_full_batch_is_written_without_waiting_for_the_window(
+    buffered: Any, api_client: APIClient
+) -> None:
+    buffered.AUDIT_BUFFER_SECONDS = 60.0  # only the size can trigger the write
+    buffered.AUDIT_BUFFER_RECORDS = 5
+    access_log_buffer.flush()
+    professional = ProfessionalFactory.create()
+    for _ in range(5):
+        AppointmentFactory.create(professional=professional)
+    time.sleep(0.1)  # the writer thread is waiting on its (now long) window
+
+    assert api_client.get("/api/appointments/").status_code == 200
+
+    assert _wait_for(5) == 5
+
+
+def test_a_worker_exit_writes_what_is_waiting(buffered: Any, api_client: APIClient) -> None:
+    buffered.AUDIT_BUFFER_SECONDS = 60.0
+    appointment = AppointmentFactory.create()
+    access_log_buffer.flush()
+    time.sleep(0.1)
+    assert api_client.get(f"/api/appointments/{appointment.pk}/").status_code == 200
+    assert len(access_log_buffer) == 1
+
+    spec = importlib.util.spec_from_file_location(
+        "gunicorn_conf", Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    conf.worker_exit(None, None)
+
+    assert len(access_log_buffer) == 0
+    assert AccessLog.objects.filter(object_id=str(appointment.pk)).count() == 1
+
+
+def test_a_refused_batch_loses_only_audit_records_and_never_a_write(
+    buffered: Any, api_client: APIClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    buffered.AUDIT_BUFFER_SECONDS = 60.0
+    access_log_buffer.flush()
+    time.sleep(0.1)
+    poison = AccessLog(object_id="1", action="x" * 50, content_type_id=999_999)
+    access_log_buffer.add([poison])
+
+    response = api_client.post(
+        "/api/professionals/",
+        {**README_PROFESSIONAL, "preferred_name": "Dra. Gravada"},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    assert access_log_buffer.flush() == 0  # the database refuses the batch
+    assert "access log batch refused" in caplog.text
+    assert "Gravada" not in caplog.text  # no personal data in the log
+    # The write committed on its own, untouched by the audit buffer's failure.
+    from professionals.models import Professional
+
+    assert Professional.objects.filter(preferred_name="Dra. Gravada").exists()
+    assert len(access_log_buffer) == 0

@@ -1,0 +1,185 @@
+"""Parity: the read endpoints answer byte for byte what the former plain DRF serializers and
+DRF's ``JSONRenderer`` produced (``core/tests/legacy_serializers.py``), over varied data:
+accents, quotes, U+2028, empty and null fields, decimals, microseconds, paid appointments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.utils.translation import gettext_lazy
+from rest_framework.renderers import JSONRenderer
+from rest_framework.test import APIClient
+
+from appointments.models import Appointment, Patient
+from core.tests.access_fixtures import make_patient, make_user
+from core.tests.factories import AppointmentFactory, ProfessionalFactory
+from core.tests.legacy_serializers import (
+    LegacyAppointmentSerializer,
+    LegacyPatientListSerializer,
+    LegacyPatientSerializer,
+    LegacyProfessionalSerializer,
+)
+from professionals.models import Professional
+
+pytestmark = pytest.mark.django_db
+
+
+class _View:
+    def __init__(self, action: str) -> None:
+        self.action = action
+
+
+def _render(data: Any) -> bytes:
+    rendered: bytes = JSONRenderer().render(data)
+    return rendered
+
+
+@pytest.fixture
+def seeded() -> dict[str, Any]:
+    owner = make_user("parity-prof")
+    names = [
+        "Dra. Ana Silva",
+        'Dr. "Zé" Ação \\ barra',
+        "Linha\u2028separada\u2029 e emoji \U0001f600",
+        "Ñoño <b>tag</b> & co",
+    ]
+    professionals = []
+    for index, name in enumerate(names):
+        professionals.append(
+            ProfessionalFactory.create(
+                preferred_name=name,
+                cpf_cnpj=["52998224725", "11222333000181", "", "39053344705"][index],
+                income_value=[Decimal("1234.50"), None, Decimal("0.01"), Decimal("99999.99")][index]
+                if hasattr(Professional, "income_value")
+                else None,
+                user=owner if index == 0 else None,
+            )
+        )
+    patients = [
+        make_patient("João Pereira", email="joao@example.com", phone="(11) 91234-5678"),
+        make_patient("Maria \u2028 Oliveira"),
+    ]
+    paid_at = dt.datetime(2026, 3, 4, 15, 16, 17, 123456, tzinfo=dt.UTC)
+    for index in range(30):
+        appointment = AppointmentFactory.create(
+            professional=professionals[index % 2],
+            patient=patients[index % 2] if index % 3 else None,
+        )
+        if index % 4 == 0:
+            Appointment.objects.filter(pk=appointment.pk).update(
+                total_amount=Decimal("150.00"),
+                platform_amount=Decimal("22.50"),
+                professional_amount=Decimal("127.50"),
+                status="PAID",
+                paid_at=paid_at,
+                due_date=dt.date(2026, 3, 10),
+                asaas_payment_id=f"pay_{index:012d}",
+                asaas_invoice_url="https://example.com/i/Ação",
+                last_payment_error='erro "temporário" — ção',
+            )
+    return {"owner": owner, "professionals": professionals, "patients": patients}
+
+
+def _client(user: Any) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user=user)
+    return client
+
+
+def _expected_list(body: dict[str, Any], rows: list[Any], serializer: Any, action: str) -> bytes:
+    context = {"view": _View(action)}
+    return _render(
+        {
+            "count": body["count"],
+            "next": body["next"],
+            "previous": body["previous"],
+            "results": serializer(rows, many=True, context=context).data,
+        }
+    )
+
+
+def _in_order(model: Any, ids: list[int]) -> list[Any]:
+    queryset = model.objects.all()
+    if model is Appointment:
+        queryset = queryset.select_related("professional", "patient")
+    by_id = {row.pk: row for row in queryset.filter(pk__in=ids)}
+    return [by_id[pk] for pk in ids]
+
+
+LISTS = [
+    ("/api/professionals/", Professional, LegacyProfessionalSerializer),
+    ("/api/professionals/?search=Ana", Professional, LegacyProfessionalSerializer),
+    ("/api/professionals/?page_size=2&page=2", Professional, LegacyProfessionalSerializer),
+    ("/api/appointments/", Appointment, LegacyAppointmentSerializer),
+    ("/api/appointments/?page_size=7&page=3", Appointment, LegacyAppointmentSerializer),
+    ("/api/patients/", Patient, LegacyPatientListSerializer),
+]
+DETAILS = [
+    ("/api/professionals/{}/", Professional, LegacyProfessionalSerializer),
+    ("/api/appointments/{}/", Appointment, LegacyAppointmentSerializer),
+    ("/api/patients/{}/", Patient, LegacyPatientSerializer),
+]
+
+
+@pytest.mark.parametrize("role", ["staff", "professional"])
+@pytest.mark.parametrize(("url", "model", "serializer"), LISTS)
+def test_list_bodies_are_byte_identical(
+    seeded: dict[str, Any], staff_user: Any, role: str, url: str, model: Any, serializer: Any
+) -> None:
+    user = staff_user if role == "staff" else seeded["owner"]
+    if role == "professional" and "page=" in url:
+        url = url.split("?")[0]  # they see one professional: there is no second page
+    response = _client(user).get(url)
+    assert response.status_code == 200, response.content
+    body = json.loads(response.content)
+    rows = _in_order(model, [item["id"] for item in body["results"]])
+    if role == "staff":
+        assert rows, url  # the comparison covers real rows
+    assert response.content == _expected_list(body, rows, serializer, "list")
+
+
+@pytest.mark.parametrize(("url", "model", "serializer"), DETAILS)
+def test_detail_bodies_are_byte_identical(
+    seeded: dict[str, Any], staff_user: Any, url: str, model: Any, serializer: Any
+) -> None:
+    client = _client(staff_user)
+    for row in model.objects.all():
+        response = client.get(url.format(row.pk))
+        assert response.status_code == 200, response.content
+        row = _in_order(model, [row.pk])[0]
+        expected = _render(serializer(row, context={"view": _View("retrieve")}).data)
+        assert response.content == expected
+
+
+def test_the_data_exercises_the_awkward_characters(seeded: dict[str, Any], staff_user: Any) -> None:
+    content = _client(staff_user).get("/api/professionals/").content
+    assert b"\\u2028" in content  # escaped as DRF does, for JavaScript's sake
+    assert "Ação".encode() in content  # UTF-8, not \u escapes
+
+
+AWKWARD_VALUES: list[Any] = [
+    {"a": 1, "b": [1, 2.5, None, True, False], "c": "Ação \u2028 \u2029 \x00 \x1f \x7f \U0001f600"},
+    {"tiny": 1e-05, "big": 1e16, "third": 1 / 3, "neg": -0.0},
+    {"when": dt.datetime(2026, 3, 4, 15, 16, 17, 123456, tzinfo=dt.UTC)},
+    {"when": dt.datetime(2026, 3, 4, 15, 16, 17, tzinfo=dt.timezone(dt.timedelta(hours=-3)))},
+    {"day": dt.date(2026, 3, 4), "time": dt.time(9, 30), "span": dt.timedelta(minutes=50)},
+    {"money": Decimal("150.00"), "huge": 2**70, 3: "chave inteira"},
+    [("tupla", 1), {"nested": {"deep": ["x"]}}],
+    {"lazy": gettext_lazy("Não encontrado.")},
+    "texto 0.00001, não um número",
+]
+
+
+@pytest.mark.parametrize("value", AWKWARD_VALUES)
+def test_the_fast_renderer_writes_drfs_bytes(value: Any) -> None:
+    from core.api.renderers import FastJSONRenderer
+
+    assert FastJSONRenderer().render(value) == JSONRenderer().render(value)
+    indented = {"renderer_context": {"indent": 4}}
+    assert FastJSONRenderer().render(value, "application/json", indented["renderer_context"]) == (
+        JSONRenderer().render(value, "application/json", indented["renderer_context"])
+    )

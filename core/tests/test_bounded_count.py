@@ -1,0 +1,78 @@
+"""``count`` is bounded: exact up to the cap, counted over a LIMITed subquery (never a scan of
+the whole range), an estimate beyond it; ``next``/``previous`` stay exact either way."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from core.api import pagination
+from core.audit import access_log_buffer
+from core.tests.factories import AppointmentFactory, ProfessionalFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+
+@pytest.fixture(autouse=True)
+def _buffered_audit(settings: Any) -> Iterator[None]:
+    """The production audit mode: the access-log INSERT is not the request's."""
+    settings.AUDIT_BUFFER_SECONDS = 3600.0
+    settings.AUDIT_BUFFER_RECORDS = 100_000
+    access_log_buffer.clear()
+    yield
+    access_log_buffer.clear()
+
+
+@pytest.fixture
+def twelve(monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setattr(pagination, "COUNT_CAP", 5)
+    professional = ProfessionalFactory.create()
+    for _ in range(12):
+        AppointmentFactory.create(professional=professional)
+    return int(professional.pk)
+
+
+def test_under_the_cap_the_count_is_exact_and_limited(
+    api_client: APIClient, django_assert_max_num_queries: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pagination, "COUNT_CAP", 50)
+    for _ in range(3):
+        AppointmentFactory.create()
+    api_client.get("/api/appointments/")  # warm (the content type of the audit records)
+    with django_assert_max_num_queries(2) as captured:
+        body = api_client.get("/api/appointments/").json()
+    assert body["count"] == 3
+    count_sql = next(q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"])
+    assert "LIMIT 51" in count_sql  # the count stops at cap + 1 rows
+
+
+def test_over_the_cap_the_count_is_an_estimate_and_the_links_stay_exact(
+    api_client: APIClient, twelve: int, django_assert_max_num_queries: Any
+) -> None:
+    url = f"/api/appointments/?professional={twelve}&page_size=5"
+    api_client.get(url)  # warm (the content type of the audit records)
+    with django_assert_max_num_queries(3):  # capped count, EXPLAIN, the page
+        first = api_client.get(url).json()
+    last = api_client.get(f"{url}&page=3").json()
+    beyond = api_client.get(f"{url}&page=4")
+
+    assert first["count"] > 5  # an estimate, never below cap + 1
+    assert len(first["results"]) == 5
+    assert first["next"] is not None
+    assert first["previous"] is None
+    assert [len(last["results"]), last["next"]] == [2, None]  # the real end
+    assert last["previous"] is not None
+    assert beyond.status_code == 404
+    assert beyond.json() == {"detail": "Página inválida."}
+    every = [*first["results"], *api_client.get(f"{url}&page=2").json()["results"]]
+    every += last["results"]
+    assert len({row["id"] for row in every}) == 12
+
+
+def test_the_schema_says_what_count_means(api_client: APIClient) -> None:
+    schema = api_client.get("/api/schema/?format=json").json()
+    paginated = schema["components"]["schemas"]["PaginatedAppointmentList"]
+    assert "10.000" in paginated["properties"]["count"]["description"]

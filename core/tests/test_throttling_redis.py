@@ -1,0 +1,104 @@
+"""Throttling on the Redis cache: one fixed-window counter per caller, counted in one round
+trip (``FailOpenRedisCache.hit_window``), failing open while Redis is unreachable."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.test import override_settings
+from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
+
+from conftest import redis_url
+from core import degraded
+from core.degraded import FailOpenRedisCache
+from core.tests.access_fixtures import make_user
+
+pytestmark = pytest.mark.django_db
+PROTECTED = "/api/professionals/"
+
+
+def _redis_cache(location: str) -> dict[str, Any]:
+    return {
+        "default": {
+            "BACKEND": "core.degraded.FailOpenRedisCache",
+            "LOCATION": location,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            "KEY_PREFIX": "throttle-test",
+        }
+    }
+
+
+@pytest.fixture
+def rates(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "user": "3/minute"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+    monkeypatch.setattr(FailOpenRedisCache, "down_until", 0.0)
+    degraded.reset_warnings()
+
+
+@pytest.fixture
+def redis_cache(rates: None) -> Iterator[None]:
+    with override_settings(CACHES=_redis_cache(redis_url())):
+        cache.clear()
+        yield
+        cache.clear()
+
+
+@pytest.mark.redis
+def test_a_fixed_window_counter_in_redis(redis_cache: None) -> None:
+    user = make_user("janela", is_staff=True)
+    client = APIClient()
+    client.force_authenticate(user=user)
+
+    assert [client.get(PROTECTED).status_code for _ in range(3)] == [200, 200, 200]
+    throttled = client.get(PROTECTED)
+    assert throttled.status_code == 429
+    assert 0 < int(throttled["Retry-After"]) <= 60
+    # The counter is a plain integer with the window's expiry, not a list of timestamps.
+    assert cache.get(f"throttle_user_{user.pk}:window") == 4
+    redis: Any = cache
+    key = redis.make_and_validate_key(f"throttle_user_{user.pk}:window")
+    assert 0 < redis._cache.get_client(key).ttl(key) <= 60
+    other = APIClient()
+    other.force_authenticate(user=make_user("outra", is_staff=True))
+    assert other.get(PROTECTED).status_code == 200
+
+
+@pytest.mark.redis
+def test_a_key_holding_something_else_is_never_a_500(redis_cache: None) -> None:
+    """DRF's own throttles keep a pickled list under the plain key (a deploy in progress):
+    the counter has a key of its own, and a key that is not a counter starts over."""
+    user = make_user("lista", is_staff=True)
+    cache.set(f"throttle_user_{user.pk}", [1.0, 2.0], 60)
+    cache.set(f"throttle_user_{user.pk}:window", [1.0], 60)
+    client = APIClient()
+    client.force_authenticate(user=user)
+
+    assert [client.get(PROTECTED).status_code for _ in range(3)] == [200, 200, 200]
+    assert cache.get(f"throttle_user_{user.pk}:window") == 2  # started over after the list
+
+
+@pytest.mark.redis
+def test_hit_window_is_one_pipeline(redis_cache: None) -> None:
+    counter: Any = cache
+    assert counter.hit_window("k", 30)[0] == 1
+    count, left = counter.hit_window("k", 30)
+    assert count == 2
+    assert 29 < left <= 30
+
+
+def test_throttling_fails_open_while_redis_is_down(rates: None) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with override_settings(CACHES=_redis_cache(f"redis://127.0.0.1:{port}/0")):
+        client = APIClient()
+        client.force_authenticate(user=make_user("sem-redis", is_staff=True))
+        statuses = [client.get(PROTECTED).status_code for _ in range(5)]
+    assert statuses == [200] * 5  # over the 3/minute rate, but nothing can count: let through

@@ -1,0 +1,60 @@
+"""The cached user snapshot of JWT authentication follows every change that matters: no user
+SELECT while nothing changes, and permissions, group membership and professional links take
+effect on the next request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from core.operators import operator_group_ensure
+from core.tests.access_fixtures import make_user
+from core.tests.factories import ProfessionalFactory
+
+pytestmark = pytest.mark.django_db
+PROTECTED = "/api/professionals/"
+
+
+def bearer(user: Any) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+def test_a_cached_snapshot_reads_no_user_row(django_assert_max_num_queries: Any) -> None:
+    client = bearer(make_user("retrato", is_staff=True))
+    assert client.get(PROTECTED).status_code == 200  # builds the snapshot
+    with django_assert_max_num_queries(3) as captured:
+        assert client.get(PROTECTED).status_code == 200
+    assert not [q for q in captured.captured_queries if '"auth_' in q["sql"]]
+
+
+def test_leaving_the_group_or_the_group_losing_its_permissions_takes_effect_at_once() -> None:
+    operator = make_user("operadora-retrato", is_staff=True)
+    other = make_user("outra-operadora", is_staff=True)
+    client, other_client = bearer(operator), bearer(other)
+    assert client.get(PROTECTED).status_code == 200
+    assert other_client.get(PROTECTED).status_code == 200
+
+    operator.groups.remove(operator_group_ensure())
+    assert client.get(PROTECTED).status_code == 403
+
+    group: Group = operator_group_ensure()
+    group.permissions.clear()  # many users at once: the auth epoch moves
+    assert other_client.get(PROTECTED).status_code == 403
+
+
+def test_linking_a_login_to_a_professional_takes_effect_at_once() -> None:
+    login = make_user("novo-vinculo")
+    client = bearer(login)
+    assert client.get(PROTECTED).status_code == 403  # no role yet
+
+    professional = ProfessionalFactory.create(user=login)
+
+    response = client.get(PROTECTED)
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [professional.pk]
