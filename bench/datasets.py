@@ -96,11 +96,22 @@ def app_env(name: str, **extra: str) -> dict[str, str]:
     }
 
 
+def dataset_migrate(dataset: Dataset) -> None:
+    """Apply the code's migrations to a loaded set (a new index must be measured with it)."""
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+        cwd=ROOT,
+        env=app_env(dataset.database),
+        check=True,
+    )
+
+
 def dataset_ensure(dataset: Dataset, *, force: bool = False, log: object = print) -> bool:
     """Load ``dataset`` unless its database already holds it; True when it loaded."""
     have = 0 if force else database_appointments(dataset.database)
     if have:
         log(f"[{dataset.key}] {dataset.database}: já carregado ({have} consultas)")  # type: ignore[operator]
+        dataset_migrate(dataset)
         return False
     log(f"[{dataset.key}] {dataset.database}: recriando o banco e aplicando as migrações")  # type: ignore[operator]
     database_recreate(dataset.database)

@@ -40,6 +40,7 @@ from .datasets import (
     app_env,
     database_appointments,
     database_url,
+    dataset_migrate,
 )
 
 REDIS_URL_DEFAULT = "redis://127.0.0.1:6379/6"
@@ -553,6 +554,7 @@ def run(options: RunOptions) -> int:
                 f"O banco {dataset.database} está vazio: rode `python -m bench load` "
                 "(ou `python -m bench all`)."
             )
+        dataset_migrate(dataset)
     workdir = Path(tempfile.mkdtemp(prefix="medical-api-bench-"))
     redis_url = os.environ.get("BENCH_REDIS_URL", REDIS_URL_DEFAULT)
     endpoints = [e for e in ENDPOINTS if not options.only or options.only in e.name]
