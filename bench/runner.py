@@ -17,7 +17,6 @@ import math
 import os
 import secrets
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,8 @@ from typing import Any
 
 import psycopg
 import requests
+
+from chaos.procs import Child
 
 from . import wrk
 from .datasets import (
@@ -170,44 +171,8 @@ ENDPOINTS = (
 
 
 # --- processes ----------------------------------------------------------------------------
-@dataclass
-class Process:
-    name: str
-    argv: list[str]
-    cwd: Path
-    env: dict[str, str]
-    log: Path
-    popen: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.popen = subprocess.Popen(
-                self.argv,
-                cwd=self.cwd,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    @property
-    def alive(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
-
-    def stop(self) -> None:
-        if self.popen is None or self.popen.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.popen.pid, signal.SIGTERM)
-        try:
-            self.popen.wait(20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.popen.pid, signal.SIGKILL)
-            self.popen.wait(10)
-
-    def tail(self) -> str:
-        return self.log.read_bytes()[-3000:].decode("utf-8", "replace") if self.log.exists() else ""
+# Long-running children (own session, log file, SIGTERM then SIGKILL): the campaign's Child.
+Process = Child
 
 
 def _wait(probe: Any, *, timeout: float, what: str, process: Process | None = None) -> None:
@@ -263,9 +228,9 @@ class Stack:
                 "--control-socket",
                 str(self.workdir / f"gunicorn-{self.name}.ctl"),
             ],
-            self.root,
-            self.env,
-            self.workdir / f"gunicorn-{self.name}.log",
+            env=self.env,
+            log=self.workdir / f"gunicorn-{self.name}.log",
+            cwd=self.root,
         )
         self.process.start()
         # Generous: five workers importing Django on a busy 2-core machine take a while.
@@ -680,9 +645,8 @@ def asaas_latency_step(
             "--control-token",
             control_token,
         ],
-        ROOT,
-        env,
-        workdir / "emulator.log",
+        env=env,
+        log=workdir / "emulator.log",
     )
     worker = Process(
         "worker",
@@ -702,9 +666,8 @@ def asaas_latency_step(
             "--without-gossip",
             "--without-mingle",
         ],
-        ROOT,
-        env,
-        workdir / "worker.log",
+        env=env,
+        log=workdir / "worker.log",
     )
     emulator_url = f"http://127.0.0.1:{emulator_port}"
     control = {"X-Emulator-Control-Token": control_token}

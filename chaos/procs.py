@@ -55,12 +55,13 @@ class Child:
     env: dict[str, str]
     log: Path
     process: subprocess.Popen[bytes] | None = None
+    cwd: Path = ROOT
 
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 self.argv,
-                cwd=ROOT,
+                cwd=self.cwd,
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
