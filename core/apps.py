@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth import get_user_model
         from django.contrib.auth.models import Group
+        from django.core.signals import setting_changed
         from django.db.models.signals import (
             m2m_changed,
             post_delete,
@@ -46,6 +47,10 @@ class CoreConfig(AppConfig):
             token_user.remember_professional_user,
             sender=Professional,
             dispatch_uid="core.auth_snapshot_professional_init",
+        )
+        # Validated access tokens are remembered per process: a new key forgets them.
+        setting_changed.connect(
+            token_user.validated_tokens_clear, dispatch_uid="core.validated_tokens"
         )
         for through in (
             user_model.groups.through,

@@ -24,6 +24,7 @@ cache degrades to misses, ``core.degraded``).
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from django.conf import settings
@@ -33,9 +34,9 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.utils import get_md5_hash_password
+from rest_framework_simplejwt.utils import aware_utcnow, get_md5_hash_password
 
 SNAPSHOT_KEY = "auth:user:v1:{}"
 EPOCH_KEY = "auth:epoch:v1"
@@ -141,8 +142,42 @@ def auth_epoch_bump() -> None:
     transaction.on_commit(bump)
 
 
+#: Access tokens already validated by this process (signature, claims), by their raw bytes.
+VALIDATED_TOKENS_MAX = 2048
+_validated_tokens: dict[bytes, Any] = {}
+_validated_lock = threading.Lock()
+
+
+def validated_tokens_clear(**kwargs: Any) -> None:
+    """Forget every validated token (``setting_changed``: a new key or token settings)."""
+    with _validated_lock:
+        _validated_tokens.clear()
+
+
 class SnapshotJWTAuthentication(JWTAuthentication):
-    """simplejwt's ``JWTAuthentication`` whose user comes from the cached snapshot."""
+    """simplejwt's ``JWTAuthentication`` whose user comes from the cached snapshot.
+
+    A token's signature and claims are checked once per process: decoding and verifying a
+    JWT is a fixed cost of every request, and the answer for the same bytes does not change,
+    except with time, so a remembered token is still checked for expiry on every use.
+    """
+
+    def get_validated_token(self, raw_token: bytes) -> Any:
+        token = _validated_tokens.get(raw_token)
+        if token is not None:
+            try:
+                token.check_exp(current_time=aware_utcnow())
+            except TokenError:
+                with _validated_lock:
+                    _validated_tokens.pop(raw_token, None)
+            else:
+                return token
+        token = super().get_validated_token(raw_token)
+        with _validated_lock:
+            if len(_validated_tokens) >= VALIDATED_TOKENS_MAX:
+                _validated_tokens.pop(next(iter(_validated_tokens)))
+            _validated_tokens[raw_token] = token
+        return token
 
     def get_user(self, validated_token: Any) -> Any:
         try:

@@ -109,3 +109,17 @@ def test_publishing_is_bounded_and_the_worker_never_gives_up_on_the_broker() -> 
     if str(conf.broker_url).startswith("redis"):
         assert options["socket_connect_timeout"] <= 1
         assert options["socket_timeout"] <= 2
+
+
+@pytest.mark.redis
+def test_one_redis_client_serves_every_call_of_the_cache() -> None:
+    from conftest import redis_url
+
+    cache = FailOpenRedisCache(redis_url(), {})
+    client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+    # Not a new client (with its table of response callbacks) per call:
+    assert cache._cache.get_client("any-key") is client  # type: ignore[attr-defined]
+    cache.set("degraded:reuse", {"ok": 1}, timeout=5)
+    assert cache.get("degraded:reuse") == {"ok": 1}
+    assert cache.hit_window("degraded:window", 5)[0] >= 1
+    cache.delete_many(["degraded:reuse", "degraded:window"])

@@ -58,3 +58,32 @@ def test_linking_a_login_to_a_professional_takes_effect_at_once() -> None:
     response = client.get(PROTECTED)
     assert response.status_code == 200
     assert [row["id"] for row in response.json()["results"]] == [professional.pk]
+
+
+def test_a_remembered_token_is_still_refused_once_it_expires() -> None:
+    import datetime as dt
+    import time
+
+    from core.api import token_user
+
+    token = RefreshToken.for_user(make_user("lembrado", is_staff=True)).access_token
+    token.set_exp(lifetime=dt.timedelta(seconds=1))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert client.get(PROTECTED).status_code == 200
+    assert str(token).encode() in token_user._validated_tokens  # validated once, remembered
+    time.sleep(1.1)
+    response = client.get(PROTECTED)
+    assert response.status_code == 401
+    assert set(response.json()) == {"detail"}
+    assert str(token).encode() not in token_user._validated_tokens
+
+
+def test_a_new_signing_key_forgets_the_remembered_tokens(settings: Any) -> None:
+    from core.api import token_user
+
+    client = bearer(make_user("chave-antiga", is_staff=True))
+    assert client.get(PROTECTED).status_code == 200
+    assert token_user._validated_tokens
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "SIGNING_KEY": "another-key-" + "x" * 40}
+    assert not token_user._validated_tokens
