@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from core.api.filtering import RequestedFilterSet
 from core.documents import only_digits
 
 from .models import Appointment, BookingStatus, Patient
@@ -102,7 +103,7 @@ class BookingStatusInFilter(django_filters.BaseInFilter, django_filters.ChoiceFi
     """``?booking_status=SCHEDULED,CONFIRMED`` (each value checked against the choices)."""
 
 
-class AppointmentFilter(django_filters.FilterSet):
+class AppointmentFilter(RequestedFilterSet):
     professional = IdFilter(field_name="professional_id", label=_("ID do profissional."))
     date = DateOrDateTimeFilter(
         method="filter_date",
@@ -160,7 +161,7 @@ class AppointmentFilter(django_filters.FilterSet):
         return queryset.filter(date__lt=day_bounds(value)[1])
 
 
-class PatientFilter(django_filters.FilterSet):
+class PatientFilter(RequestedFilterSet):
     search = django_filters.CharFilter(
         method="filter_search",
         label=_("Busca por nome ou e-mail (contém) ou CPF (exato, com ou sem pontuação)."),

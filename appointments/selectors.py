@@ -35,6 +35,28 @@ def appointment_list_for(*, user: Any) -> QuerySet[Appointment]:
     return queryset.filter(professional=own) if own is not None else queryset.none()
 
 
+#: The professional's columns an appointment's body shows (``professional_data``).
+PROFESSIONAL_SUMMARY_FIELDS = frozenset({"id", "preferred_name", "profession"})
+
+
+def appointment_read_list_for(*, user: Any) -> QuerySet[Appointment]:
+    """``appointment_list_for`` for reads (list and detail): of the professional only the
+    columns its summary shows, and no patient row (the body shows the patient's id only)."""
+    from professionals.models import Professional
+
+    deferred = [
+        f"professional__{field.attname}"
+        for field in Professional._meta.concrete_fields
+        if field.name not in PROFESSIONAL_SUMMARY_FIELDS
+    ]
+    return (
+        appointment_list_for(user=user)
+        .select_related(None)
+        .select_related("professional")
+        .defer(*deferred)
+    )
+
+
 def patient_list_for(*, user: Any) -> QuerySet[Patient]:
     """Staff see every patient; a professional user the patients of their appointments and
     the ones they registered."""

@@ -28,7 +28,7 @@ from core.audit import AccessLoggedMixin
 from . import services
 from .filters import BOOKING_STATUS_PARAMETER, AppointmentFilter, PatientFilter
 from .models import Appointment, Patient
-from .selectors import appointment_list_for, patient_list_for
+from .selectors import appointment_list_for, appointment_read_list_for, patient_list_for
 from .serializers import AppointmentSerializer, PatientListSerializer, PatientSerializer
 
 TAG = "Consultas"
@@ -94,6 +94,8 @@ class AppointmentViewSet(
     filterset_class = AppointmentFilter
 
     def get_queryset(self) -> QuerySet[Appointment]:
+        if self.action in ("list", "retrieve"):
+            return appointment_read_list_for(user=self.request.user)
         return appointment_list_for(user=self.request.user)
 
     @idempotent

@@ -4,10 +4,12 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from core.api.filtering import RequestedFilterSet
+
 from .models import Professional
 
 
-class ProfessionalFilter(django_filters.FilterSet):
+class ProfessionalFilter(RequestedFilterSet):
     search = django_filters.CharFilter(
         method="filter_search",
         label=_("Busca por nome social ou profissão (contém, sem diferenciar maiúsculas)."),

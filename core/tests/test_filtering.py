@@ -68,3 +68,21 @@ def test_reads_without_filters_build_no_filterset_and_filters_still_apply(
     assert client.get(excluded).status_code == 404
     bad = client.get("/api/appointments/?professional=abc")
     assert bad.status_code == 400
+
+
+def test_a_bound_filterset_copies_only_the_filters_its_query_names() -> None:
+    from django.http import QueryDict
+
+    from appointments.models import Appointment
+
+    everything = set(AppointmentFilter.base_filters)
+    named = AppointmentFilter(QueryDict("professional=1&page=2"), Appointment.objects.all())
+    assert set(named.filters) == {"professional"}
+    assert set(named.form.fields) == {"professional"}
+    assert set(AppointmentFilter.base_filters) == everything  # the class keeps them all
+
+    wrong = AppointmentFilter(QueryDict("start_date=ontem"), Appointment.objects.all())
+    assert not wrong.is_valid()
+    assert set(wrong.errors) == {"start_date"}
+    unbound = AppointmentFilter(None, Appointment.objects.all())
+    assert set(unbound.filters) == everything
