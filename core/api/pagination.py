@@ -1,6 +1,6 @@
 """Page-number pagination: 20 per page, ``?page_size=`` up to 100, strict about bad values.
 
-``count`` is bounded: exact up to ``COUNT_CAP`` (10 000) results — counted over a ``LIMIT``ed
+``count`` is bounded: exact up to ``COUNT_CAP`` (1 000) results — counted over a ``LIMIT``ed
 subquery, so a list never scans more than that many index entries to count — and beyond it
 PostgreSQL's planner estimate (never below ``COUNT_CAP + 1``). Past the cap ``next`` is exact
 all the same: the page is read with one extra row, so it says whether one more page exists.
@@ -20,12 +20,14 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 
-#: Up to this many results ``count`` is exact; past it, an estimate.
-COUNT_CAP = 10_000
+#: Up to this many results ``count`` is exact; past it, an estimate. Counting costs what the
+#: cap costs (about 0.3 ms at 1 000 index entries, 3 ms at 10 000): the cap keeps a list's
+#: latency the same at 10 000 and at 1 000 000 rows.
+COUNT_CAP = 1_000
 
 COUNT_DESCRIPTION = _(
-    "Total de resultados: exato até 10.000; acima disso, uma estimativa (sempre maior que "
-    "10.000). Para percorrer tudo, siga `next` até ele ser nulo."
+    "Total de resultados: exato até 1.000; acima disso, uma estimativa (sempre maior que "
+    "1.000). Para percorrer tudo, siga `next` até ele ser nulo."
 )
 
 

@@ -75,4 +75,5 @@ def test_over_the_cap_the_count_is_an_estimate_and_the_links_stay_exact(
 def test_the_schema_says_what_count_means(api_client: APIClient) -> None:
     schema = api_client.get("/api/schema/?format=json").json()
     paginated = schema["components"]["schemas"]["PaginatedAppointmentList"]
-    assert "10.000" in paginated["properties"]["count"]["description"]
+    cap = f"{pagination.COUNT_CAP:,}".replace(",", ".")  # pt-BR thousands
+    assert f"exato até {cap};" in paginated["properties"]["count"]["description"]
