@@ -84,15 +84,21 @@ def webhook_event_store(*, payload: Any) -> tuple[WebhookEvent, bool]:
     if "dateCreated" in payload and not isinstance(payload["dateCreated"], str):
         raise BusinessRuleError(_("O campo dateCreated deve ser um texto."), field="dateCreated")
     payment_id = payment.get("id") if isinstance(payment, Mapping) else None
+    event = WebhookEvent(
+        event_id=event_id,
+        event_type=event_type,
+        asaas_payment_id=str(payment_id or "")[:64],
+        payload=webhook_payload_scrub(payload),
+        request_id=request_id_get(),
+    )
     try:
-        with transaction.atomic():
-            event = WebhookEvent.objects.create(
-                event_id=event_id,
-                event_type=event_type,
-                asaas_payment_id=str(payment_id or "")[:64],
-                payload=webhook_payload_scrub(payload),
-                request_id=request_id_get(),
-            )
+        if transaction.get_autocommit():
+            # The INSERT is its own transaction: committed when it returns, and a duplicate
+            # id leaves the connection usable. No BEGIN/COMMIT round trips around it.
+            event.save(force_insert=True)
+        else:  # inside a caller's transaction: a savepoint keeps it usable after a duplicate
+            with transaction.atomic():
+                event.save(force_insert=True)
     except IntegrityError:
         return WebhookEvent.objects.get(event_id=event_id), False
     return event, True

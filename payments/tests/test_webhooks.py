@@ -583,3 +583,28 @@ def test_an_answered_event_is_stored_and_its_processing_enqueued_on_commit(
         if isinstance(c, partial) and c.func == process_webhook_event_task.delay
     ]
     assert enqueued == [(stored.pk,)]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_event_is_one_insert_committed_when_it_returns() -> None:
+    from django.db import connection, connections
+    from django.test.utils import CaptureQueriesContext
+
+    payload = {"id": f"evt_{uuid.uuid4().hex}", "event": "PAYMENT_CREATED", "payment": {}}
+    assert connection.get_autocommit()
+    with CaptureQueriesContext(connection) as captured:
+        event, created = webhook_event_store(payload=payload)
+    assert created
+    assert [q["sql"].split()[0] for q in captured.captured_queries] == ["INSERT"]  # no savepoint
+    # Another connection sees it at once: it was committed before the answer.
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM payments_webhookevent WHERE id = %s", [event.pk])
+            assert cursor.fetchone() == (1,)
+    finally:
+        other.close()
+    again, created_again = webhook_event_store(payload=payload)
+    assert (again.pk, created_again) == (event.pk, False)
+    assert WebhookEvent.objects.filter(event_id=payload["id"]).count() == 1  # connection usable
