@@ -15,7 +15,10 @@ Uso: ./run_tests.sh [--local] [--schemathesis-only] [argumentos do pytest...]
 
 Roda todas as verificações e falha se QUALQUER uma falhar (todas rodam; no fim, um resumo):
   1. pytest com cobertura (mínimo de 90% na execução completa; com argumentos do pytest,
-     ex.: ./run_tests.sh -k agendamento, a cobertura é mostrada mas não exigida)
+     ex.: ./run_tests.sh -k agendamento, a cobertura é mostrada mas não exigida), em paralelo
+     com o pytest-xdist: um processo por núcleo, no máximo 4 (-n auto --maxprocesses 4), cada
+     um com o seu banco de teste (test_<banco>_gw0, _gw1...) e o seu banco do Redis (15, 14...).
+     -n 0 roda tudo em série, num processo só (útil com --pdb); -n 3 escolhe o número.
   2. ruff check .
   3. ruff format --check .
   4. mypy .
@@ -167,6 +170,12 @@ step_pytest() {
         extra+=(--cov-fail-under=0)
     fi
     [[ -t 1 ]] && extra+=(--color=yes)
+    # In parallel (pytest-xdist) unless the caller chose the number of workers or a debugger.
+    local arg parallel=1
+    for arg in ${PYTEST_ARGS[@]+"${PYTEST_ARGS[@]}"}; do
+        case "$arg" in -n* | --numprocesses* | --pdb | --trace) parallel=0 ;; esac
+    done
+    ((parallel == 1)) && extra+=(-n auto --maxprocesses 4)
     # Runs in run_step's "||" context, so errexit is off here and PIPESTATUS is pytest's.
     python -m pytest "${extra[@]}" ${PYTEST_ARGS[@]+"${PYTEST_ARGS[@]}"} 2>&1 | tee "$log"
     status="${PIPESTATUS[0]}"
