@@ -24,8 +24,6 @@ ENABLED = os.environ.get("CHAOS_CAMPAIGN", "").lower() in {"1", "true", "yes"}
 
 pytestmark = [
     pytest.mark.chaos,
-    # One xdist worker for the module, so the campaign runs once (its fixture is per process).
-    pytest.mark.xdist_group("chaos-campaign"),
     pytest.mark.skipif(
         not ENABLED, reason="fault campaign: set CHAOS_CAMPAIGN=1 (./run_tests.sh does under CI)"
     ),

@@ -46,9 +46,6 @@ ENABLED = IN_CI or os.environ.get("DOCS_BLOCKS", "").lower() in {"1", "true", "y
 BLOCKS = all_blocks()
 RUNNABLE = [block for block in BLOCKS if not block.skip_reason]
 
-# One xdist worker for the module: the live stack starts once.
-pytestmark = pytest.mark.xdist_group("docs-blocks")
-
 #: Variables of this pytest process that must not leak into the newcomer's shell.
 _CLEARED = ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "DB_NAME", "VIRTUAL_ENV")
 

@@ -19,8 +19,6 @@ REFUND_EVENTS = ("PAYMENT_REFUNDED", "PAYMENT_PARTIALLY_REFUNDED")
 
 pytestmark = [
     pytest.mark.e2e,
-    # One xdist worker for the module: its emulator and Celery worker start once.
-    pytest.mark.xdist_group("e2e-payment-flow"),
     pytest.mark.postgres,
     pytest.mark.redis,
     pytest.mark.django_db(transaction=True),
