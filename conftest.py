@@ -14,8 +14,38 @@ from urllib.parse import urlparse
 import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
+from xdist.scheduler import LoadScopeScheduling
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+#: Modules whose tests share one expensive stack (a session- or module-scoped fixture): with
+#: pytest-xdist (-n), each runs whole on one worker, so its stack starts once.
+SHARED_STACK_MODULES = frozenset(
+    {
+        "chaos/tests/test_campaign.py",  # the fault campaign, about 3 minutes
+        "core/tests/test_docs_blocks.py",  # ./setup.sh -y and the docs' blocks, about 1.5
+        "payments/tests/e2e/test_payment_flow.py",  # its emulator and Celery worker
+    }
+)
+
+
+class SharedStackScheduling(LoadScopeScheduling):
+    """``--dist load``, except that a module of SHARED_STACK_MODULES is one unit of work.
+
+    Units are handed out largest first (xdist's loadscope reordering), so these modules start
+    at once, on different workers, while the other tests are shared one at a time.
+    """
+
+    def _split_scope(self, nodeid: str) -> str:
+        module = nodeid.split("::", 1)[0]
+        return module if module in SHARED_STACK_MODULES else nodeid
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeScheduling | None:
+    # Only the default distribution (-n alone, or --dist load); other --dist modes stay xdist's.
+    if config.getvalue("dist") != "load":
+        return None
+    return SharedStackScheduling(config, log)
 
 
 def _uses_postgres() -> bool:

@@ -15,7 +15,11 @@ Uso: ./run_tests.sh [--local] [--schemathesis-only] [argumentos do pytest...]
 
 Roda todas as verificações e falha se QUALQUER uma falhar (todas rodam; no fim, um resumo):
   1. pytest com cobertura (mínimo de 90% na execução completa; com argumentos do pytest,
-     ex.: ./run_tests.sh -k agendamento, a cobertura é mostrada mas não exigida)
+     ex.: ./run_tests.sh -k agendamento, a cobertura é mostrada mas não exigida), em paralelo
+     com o pytest-xdist: um processo por núcleo, no máximo 4 (-n auto --maxprocesses 4), cada
+     um com o seu banco de teste (test_<banco>_gw0, _gw1...) e o seu banco do Redis (15, 14...).
+     -n 0 roda tudo em série, num processo só (o mesmo com --pdb ou --trace); -n 3 escolhe
+     o número de processos.
   2. ruff check .
   3. ruff format --check .
   4. mypy .
@@ -92,7 +96,7 @@ elif [[ -n "$(dotenv_get DB_NAME)" ]]; then
     DB_DESCRIPTION="PostgreSQL do .env (DB_NAME=$(dotenv_get DB_NAME))"
 elif tcp_open 127.0.0.1 5432; then
     export DATABASE_URL="postgres://postgres@127.0.0.1:5432/medical_api"
-    DB_DESCRIPTION="PostgreSQL local, porque 127.0.0.1:5432 respondeu e nenhum DATABASE_URL/DB_NAME foi dado (usuário postgres, banco de teste test_medical_api)"
+    DB_DESCRIPTION="PostgreSQL local, porque 127.0.0.1:5432 respondeu e nenhum DATABASE_URL/DB_NAME foi dado (usuário postgres, bancos de teste test_medical_api_gwN, um por processo do pytest)"
 else
     DB_DESCRIPTION="SQLite em memória, porque nenhum PostgreSQL foi configurado nem respondeu em 127.0.0.1:5432 (testes marcados 'postgres' serão pulados)"
 fi
@@ -106,7 +110,7 @@ elif [[ -n "$(dotenv_get REDIS_URL)" ]]; then
     BROKER_DESCRIPTION="Redis de REDIS_URL do .env ($(redact_url "$(dotenv_get REDIS_URL)"))"
 elif tcp_open 127.0.0.1 6379; then
     export REDIS_URL="redis://127.0.0.1:6379/15"
-    BROKER_DESCRIPTION="Redis local, porque 127.0.0.1:6379 respondeu e nenhum REDIS_URL foi dado ($REDIS_URL, banco 15)"
+    BROKER_DESCRIPTION="Redis local, porque 127.0.0.1:6379 respondeu e nenhum REDIS_URL foi dado ($REDIS_URL: banco 15 no primeiro processo do pytest, 14 no segundo...)"
 else
     BROKER_DESCRIPTION="broker em memória, porque nenhum REDIS_URL foi dado nem 127.0.0.1:6379 respondeu (testes marcados 'redis'/'e2e' serão pulados)"
 fi
@@ -167,6 +171,12 @@ step_pytest() {
         extra+=(--cov-fail-under=0)
     fi
     [[ -t 1 ]] && extra+=(--color=yes)
+    # In parallel (pytest-xdist) unless the caller chose the number of workers or a debugger.
+    local arg parallel=1
+    for arg in ${PYTEST_ARGS[@]+"${PYTEST_ARGS[@]}"}; do
+        case "$arg" in -n* | --numprocesses* | --pdb | --trace) parallel=0 ;; esac
+    done
+    ((parallel == 1)) && extra+=(-n auto --maxprocesses 4)
     # Runs in run_step's "||" context, so errexit is off here and PIPESTATUS is pytest's.
     python -m pytest "${extra[@]}" ${PYTEST_ARGS[@]+"${PYTEST_ARGS[@]}"} 2>&1 | tee "$log"
     status="${PIPESTATUS[0]}"

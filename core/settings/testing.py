@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from urllib.parse import urlsplit
+
 from .base import *
 from .environment import database_or_fallback, env, raw_str
 
@@ -24,6 +27,29 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 # WhiteNoise serves collected files in production only; runserver serves them here.
 MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise.")]
+
+
+def _redis_url_of_this_test_worker(url: str) -> str:
+    """A Redis database of its own for each pytest-xdist worker process (gw0 keeps the
+    configured one, gw1 the one below it, and so on): the end-to-end tests purge the broker's
+    queue and run a real worker on it. Exported, so the fixtures and the processes the tests
+    start use the same database; done once, since those processes inherit both variables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    parsed = urlsplit(url)
+    if (
+        not worker.startswith("gw")
+        or os.environ.get("TEST_REDIS_WORKER") == worker
+        or parsed.scheme not in {"redis", "rediss"}
+    ):
+        return url
+    configured = int(parsed.path.strip("/") or 0)
+    url = parsed._replace(path=f"/{(configured - int(worker[2:])) % 16}").geturl()
+    os.environ["REDIS_URL"] = url
+    os.environ["TEST_REDIS_WORKER"] = worker
+    return url
+
+
+REDIS_URL = _redis_url_of_this_test_worker(REDIS_URL)
 
 # Tests publish to Redis when one is configured (the end-to-end tests run a real worker on it);
 # otherwise to an in-memory broker nobody consumes (unit tests call tasks directly).

@@ -28,8 +28,11 @@ ENV_EXAMPLE = ROOT / ".env.example"
 PENDING_VARIABLES: frozenset[str] = frozenset()
 
 # Read by the code but not application configuration: not documented in .env.example (the
-# benchmark's own servers are documented in docs/BENCHMARKS.md).
-NOT_CONFIGURATION = frozenset({"CI", "BENCH_DATABASE_URL", "BENCH_REDIS_URL"})
+# benchmark's own servers are documented in docs/BENCHMARKS.md; the test settings give each
+# pytest-xdist worker a Redis database of its own).
+NOT_CONFIGURATION = frozenset(
+    {"CI", "BENCH_DATABASE_URL", "BENCH_REDIS_URL", "PYTEST_XDIST_WORKER", "TEST_REDIS_WORKER"}
+)
 
 # Uncommented keys of .env.example that may be empty (the code treats empty as "not set").
 MAY_BE_EMPTY = frozenset({"CSRF_TRUSTED_ORIGINS", "DJANGO_SUPERUSER_PASSWORD", "REDIS_URL"})
