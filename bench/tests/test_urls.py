@@ -57,6 +57,7 @@ def test_bench_settings_point_at_the_bench_urls_and_counter(
         os.environ.update(saved)
 
 
+@pytest.mark.django_db  # /health/ goes through Django's request signals (connection cleanup)
 def test_floor_requests_bypass_the_middleware() -> None:
     """/floor/... is answered by the bare view: no middleware header (X-Request-ID)."""
     from django.test import RequestFactory

@@ -33,5 +33,7 @@ def br_datetime(value: str | dt.date | None) -> str:
     else:
         parsed = value
     if isinstance(parsed, dt.datetime):
+        if parsed.tzinfo is None:  # a raw value read from SQLite: the database keeps UTC
+            parsed = parsed.replace(tzinfo=dt.UTC)
         return format_local_datetime(parsed)
     return parsed.strftime("%d/%m/%Y")

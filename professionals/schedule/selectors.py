@@ -45,31 +45,41 @@ def schedules_load(
     schedules = {pk: Schedule() for pk in ids}
     # Tuples, not model instances: the "who is free" search loads thousands of rules. Rules
     # and exceptions come in ONE query (UNION ALL, a marker column tells them apart).
-    rules = WorkingHoursRule.objects.filter(professional_id__in=ids).values_list(
-        Value("R", output_field=CharField()),
-        "professional_id",
-        "weekday",
-        "start_time",
-        "end_time",
-        "slot_minutes",
-        Cast("breaks", output_field=TextField()),
-        "valid_from",
-        "valid_until",
+    # No ORDER BY inside the UNION (SQLite refuses it; the models' default ordering would add
+    # one): the order of the rows does not matter here.
+    rules = (
+        WorkingHoursRule.objects.filter(professional_id__in=ids)
+        .order_by()
+        .values_list(
+            Value("R", output_field=CharField()),
+            "professional_id",
+            "weekday",
+            "start_time",
+            "end_time",
+            "slot_minutes",
+            Cast("breaks", output_field=TextField()),
+            "valid_from",
+            "valid_until",
+        )
     )
-    exceptions = ScheduleException.objects.filter(
-        Q(professional_id__in=ids) | Q(professional__isnull=True),
-        date__gte=first_day,
-        date__lte=last_day,
-    ).values_list(
-        Value("E", output_field=CharField()),
-        "professional_id",
-        Value(None, output_field=IntegerField()),
-        "start_time",
-        "end_time",
-        "slot_minutes",
-        "kind",
-        "date",
-        Value(None, output_field=DateField()),
+    exceptions = (
+        ScheduleException.objects.filter(
+            Q(professional_id__in=ids) | Q(professional__isnull=True),
+            date__gte=first_day,
+            date__lte=last_day,
+        )
+        .order_by()
+        .values_list(
+            Value("E", output_field=CharField()),
+            "professional_id",
+            Value(None, output_field=IntegerField()),
+            "start_time",
+            "end_time",
+            "slot_minutes",
+            "kind",
+            "date",
+            Value(None, output_field=DateField()),
+        )
     )
     national: list[ExceptionData] = []
     for marker, professional_id, weekday, start, end, slot, text, day, until in rules.union(
