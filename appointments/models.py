@@ -120,6 +120,8 @@ class Patient(models.Model):
         verbose_name = _("paciente")
         verbose_name_plural = _("pacientes")
         ordering = ["name", "id"]
+        # The list's order: a page is read from the index, not by sorting every patient.
+        indexes = [models.Index(fields=["name", "id"], name="patient_name_id_idx")]
 
     def __str__(self) -> str:
         return self.name

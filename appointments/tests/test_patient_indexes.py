@@ -1,0 +1,33 @@
+"""The patients list and search are served by indexes, not by reading every patient."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+
+from appointments.selectors import patient_list_for
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+
+def staff() -> object:
+    return get_user_model()(username="indices", is_staff=True)
+
+
+def test_the_patients_page_is_read_from_the_name_index() -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # tiny table: see which index serves
+        plan = patient_list_for(user=staff())[:20].explain()
+    assert "patient_name_id_idx" in plan, plan
+    assert "Sort" not in plan, plan  # the order comes from the index
+
+
+@pytest.mark.parametrize("column", ["name", "email"])
+def test_the_search_uses_the_trigram_indexes(column: str) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = (
+            patient_list_for(user=staff()).filter(**{f"{column}__icontains": "silva"}).explain()
+        )
+    assert f"patient_{column}_trgm_idx" in plan, plan
