@@ -27,7 +27,5 @@ def test_the_patients_page_is_read_from_the_name_index() -> None:
 def test_the_search_uses_the_trigram_indexes(column: str) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        plan = (
-            patient_list_for(user=staff()).filter(**{f"{column}__icontains": "silva"}).explain()
-        )
+        plan = patient_list_for(user=staff()).filter(**{f"{column}__icontains": "silva"}).explain()
     assert f"patient_{column}_trgm_idx" in plan, plan
