@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import audited_history
-from core.db import PostgresExclusionConstraint, TsTzRange
+from core.db import FastLoadMixin, PostgresExclusionConstraint, TsTzRange
 from core.documents import validate_cpf
 from professionals.models import Professional
 
@@ -90,7 +90,7 @@ class PaymentMethod(models.TextChoices):
     UNDEFINED = "UNDEFINED", _("À escolha do paciente")
 
 
-class Patient(models.Model):
+class Patient(FastLoadMixin, models.Model):
     """The payer of an appointment (the Asaas ``customer``)."""
 
     name = models.CharField(_("nome"), max_length=255)
@@ -127,7 +127,7 @@ class Patient(models.Model):
         return self.name
 
 
-class Appointment(models.Model):
+class Appointment(FastLoadMixin, models.Model):
     """A booked slot ``[date, end)`` with one professional."""
 
     date = models.DateTimeField(_("início"))

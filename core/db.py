@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Collection
+from typing import Any, Self
 
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Func
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 
 
 class TsTzRange(Func):
@@ -51,3 +54,35 @@ class PostgresExclusionConstraint(ExclusionConstraint):
     ) -> None:
         if connections[using].vendor == "postgresql":
             super().validate(model, instance, exclude=exclude, using=using)
+
+
+class FastLoadMixin:
+    """Mix into a model read in lists: rows become instances without ``Model.__init__``.
+
+    ``Model.from_db`` builds each instance through ``__init__`` (a ``setattr`` per column, the
+    ``pre_init``/``post_init`` signals); for a page of appointments with their professionals
+    that is a fifth of the request. Django documents ``from_db`` as the hook to customise
+    loading: this one writes the loaded columns straight into the instance's ``__dict__`` —
+    what ``__init__`` ends up doing for positional values, deferred columns left out, so they
+    load on first access as before — and sends ``post_init`` when something listens to it.
+    With a ``pre_init`` receiver (which may change the arguments) Django's own path runs.
+    ``core/tests/test_fast_load.py`` holds the equivalence with ``Model.__init__``.
+    """
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Collection[str], values: Collection[Any]) -> Self:
+        model: Any = cls
+        if pre_init.has_listeners(model):
+            loaded: Self = super().from_db(db, field_names, values)  # type: ignore[misc]
+            return loaded
+        instance = model.__new__(model)
+        state = ModelState()
+        state.adding = False
+        state.db = db
+        attributes = instance.__dict__
+        attributes["_state"] = state
+        attributes.update(zip(field_names, values, strict=True))
+        if post_init.has_listeners(model):
+            post_init.send(sender=model, instance=instance)
+        fast: Self = instance
+        return fast

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import audited_history
+from core.db import FastLoadMixin
 from core.documents import validate_cpf_cnpj
 
 from .validators import validate_contact
@@ -58,7 +59,7 @@ def default_split_percentage() -> Decimal:
     return Decimal(settings.DEFAULT_SPLIT_PERCENTAGE).quantize(Decimal("0.01"))
 
 
-class Professional(models.Model):
+class Professional(FastLoadMixin, models.Model):
     """A health professional who can be booked."""
 
     preferred_name = models.CharField(_("nome social"), max_length=255)

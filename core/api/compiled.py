@@ -16,6 +16,8 @@ a CPF in lists) run as before around it. ``core/tests/test_body_parity.py`` hold
 
 from __future__ import annotations
 
+import contextvars
+import datetime as dt
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -42,6 +44,17 @@ def _plain_getter(attr: str) -> Callable[[Any], Any]:
     return get
 
 
+#: The zone datetimes are shown in, read once per object represented (``to_representation``)
+#: rather than once per value: ``timezone.get_current_timezone()`` is a context-local lookup.
+_zone: contextvars.ContextVar[dt.tzinfo | None] = contextvars.ContextVar(
+    "compiled_read_zone", default=None
+)
+
+
+def _current_zone() -> dt.tzinfo:
+    return _zone.get() or timezone.get_current_timezone()
+
+
 def _datetime_iso(field: serializers.DateTimeField) -> Emit | None:
     output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
     if not isinstance(output_format, str) or output_format.lower() != "iso-8601":
@@ -53,7 +66,7 @@ def _datetime_iso(field: serializers.DateTimeField) -> Emit | None:
         if isinstance(value, str) or timezone.is_naive(value):
             return field.to_representation(value)
         try:
-            text = value.astimezone(timezone.get_current_timezone()).isoformat()
+            text = value.astimezone(_current_zone()).isoformat()
         except OverflowError:
             return field.to_representation(value)  # DRF's "overflow" failure
         return text[:-6] + "Z" if text.endswith("+00:00") else text
@@ -146,9 +159,12 @@ class CompiledReadMixin:
     def to_representation(self, instance: Any) -> dict[str, Any]:
         plan = type(self).compiled_plan()
         if plan is not None:
+            zone = _zone.set(timezone.get_current_timezone())
             try:
                 return self.represent_with(plan, instance)
             except (AttributeError, KeyError, ObjectDoesNotExist):
                 pass  # a missing attribute (an unsaved instance, a dict): DRF's rules apply
+            finally:
+                _zone.reset(zone)
         represented: dict[str, Any] = super().to_representation(instance)  # type: ignore[misc]
         return represented

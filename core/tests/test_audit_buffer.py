@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from appointments.models import Appointment
 from core.audit import access_log_buffer
 from core.models import AccessAction, AccessLog
 from core.tests.factories import AppointmentFactory, ProfessionalFactory
@@ -118,3 +121,55 @@ def test_a_refused_batch_loses_only_audit_records_and_never_a_write(
 
     assert Professional.objects.filter(preferred_name="Dra. Gravada").exists()
     assert len(access_log_buffer) == 0
+
+
+@pytest.mark.parametrize("address", ["203.0.113.7", "2001:db8::7"])
+def test_a_buffered_record_carries_every_column_of_the_read(
+    buffered: Any, api_client: APIClient, staff_user: Any, address: str
+) -> None:
+    buffered.AUDIT_BUFFER_SECONDS = 60.0  # written by the flush below, not by the thread
+    access_log_buffer.flush()
+    professional = ProfessionalFactory.create()
+    listed = [AppointmentFactory.create(professional=professional) for _ in range(3)]
+    before = timezone.now()
+
+    response = api_client.get(
+        "/api/appointments/", HTTP_USER_AGENT="clinic-app/2.1", REMOTE_ADDR=address
+    )
+    assert response.status_code == 200
+    assert AccessLog.objects.count() == 0
+    assert access_log_buffer.flush() == 3
+
+    records = list(AccessLog.objects.order_by("object_id"))
+    assert sorted(record.object_id for record in records) == sorted(str(a.pk) for a in listed)
+    content_type = ContentType.objects.get_for_model(Appointment)
+    for record in records:
+        assert record.actor_id == staff_user.pk
+        assert record.actor_username == staff_user.get_username()
+        assert record.action == AccessAction.LIST
+        assert record.content_type_id == content_type.pk
+        assert record.ip_address == address
+        assert record.user_agent == "clinic-app/2.1"
+        assert record.path == "/api/appointments/"
+        assert before <= record.created_at <= timezone.now()
+    assert len({record.created_at for record in records}) == 1  # one batch, one moment
+
+
+def test_records_without_an_address_or_an_actor_are_written(buffered: Any) -> None:
+    access_log_buffer.flush()
+    common = {
+        "actor_id": None,
+        "actor_username": "",
+        "action": AccessAction.RETRIEVE,
+        "content_type_id": ContentType.objects.get_for_model(Appointment).pk,
+        "ip_address": None,
+        "user_agent": "",
+        "path": "/api/appointments/1/",
+    }
+    access_log_buffer.add([(common, "1"), (dict(common, ip_address=""), "2")])
+
+    assert access_log_buffer.flush() == 2
+    assert list(AccessLog.objects.order_by("object_id").values_list("object_id", "ip_address")) == [
+        ("1", None),
+        ("2", None),
+    ]

@@ -183,3 +183,20 @@ def test_the_fast_renderer_writes_drfs_bytes(value: Any) -> None:
     assert FastJSONRenderer().render(value, "application/json", indented["renderer_context"]) == (
         JSONRenderer().render(value, "application/json", indented["renderer_context"])
     )
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/Sao_Paulo", "Asia/Kolkata"])
+def test_datetimes_follow_the_active_zone_as_drf_does(seeded: dict[str, Any], zone: str) -> None:
+    from django.utils import timezone
+
+    from appointments.serializers import AppointmentSerializer
+
+    rows = _in_order(Appointment, list(Appointment.objects.values_list("pk", flat=True)))
+    assert rows
+    context = {"view": _View("list")}
+    with timezone.override(zone):
+        compiled = AppointmentSerializer(rows, many=True, context=context).data
+        legacy = LegacyAppointmentSerializer(rows, many=True, context=context).data
+    assert _render(compiled) == _render(legacy)
+    offset = "Z" if zone == "UTC" else ("-03:00" if zone == "America/Sao_Paulo" else "+05:30")
+    assert all(str(item["created_at"]).endswith(offset) for item in compiled)

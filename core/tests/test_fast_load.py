@@ -1,0 +1,120 @@
+"""``core.db.FastLoadMixin``: instances loaded from rows without ``Model.__init__`` are the
+same instances Django builds — the same attributes, state and deferred columns — and the
+``post_init``/``pre_init`` signals are honoured."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import models
+from django.db.models.signals import post_init, pre_init
+
+from appointments.models import Appointment, Patient
+from core.db import FastLoadMixin
+from core.tests.factories import AppointmentFactory
+from professionals.models import Professional
+
+pytestmark = pytest.mark.django_db
+
+FAST_MODELS = (Appointment, Patient, Professional)
+
+
+def _django_from_db(model: Any, db: str | None, names: list[str], values: list[Any]) -> Any:
+    """What ``Model.from_db`` (through ``__init__``) builds from the same row."""
+    return models.Model.from_db.__func__(model, db, names, values)  # type: ignore[attr-defined]
+
+
+def _attributes(instance: Any) -> dict[str, Any]:
+    return {key: value for key, value in vars(instance).items() if key != "_state"}
+
+
+@pytest.fixture
+def appointment() -> Appointment:
+    patient = Patient.objects.create(name="Paciente Rápido", cpf="52998224725")
+    appointment: Appointment = AppointmentFactory.create(patient=patient)
+    return appointment
+
+
+@pytest.mark.parametrize("model", FAST_MODELS, ids=lambda model: model.__name__)
+def test_the_models_read_in_lists_load_fast(model: Any) -> None:
+    assert issubclass(model, FastLoadMixin)
+    assert model.from_db.__func__ is FastLoadMixin.from_db.__func__  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("model", FAST_MODELS, ids=lambda model: model.__name__)
+def test_a_whole_row_gives_what_model_init_gives(model: Any, appointment: Appointment) -> None:
+    names = [field.attname for field in model._meta.concrete_fields]
+    row = model.objects.filter(pk__isnull=False).values_list(*names)[0]
+
+    fast = model.from_db("default", names, list(row))
+    slow = _django_from_db(model, "default", names, list(row))
+
+    assert type(fast) is model
+    assert _attributes(fast) == _attributes(slow)
+    # Every column, in order (then what a post_init receiver adds, as with __init__).
+    assert list(_attributes(fast))[: len(names)] == names
+    assert (fast._state.adding, fast._state.db) == (False, "default")
+    assert (slow._state.adding, slow._state.db) == (False, "default")
+    assert fast.get_deferred_fields() == set()
+    assert fast == slow
+
+
+def test_deferred_columns_stay_deferred_and_load_on_first_use(appointment: Appointment) -> None:
+    loaded = Appointment.objects.only("id", "status").get(pk=appointment.pk)
+
+    assert "total_amount" in loaded.get_deferred_fields()
+    assert "total_amount" not in vars(loaded)
+    assert loaded.total_amount == appointment.total_amount  # read from the database now
+    assert loaded.professional.pk == appointment.professional_id
+
+
+def test_a_fast_loaded_instance_saves_as_an_update(appointment: Appointment) -> None:
+    loaded = Appointment.objects.get(pk=appointment.pk)
+    loaded.last_payment_error = "marcado"
+    loaded.save(update_fields=["last_payment_error"])
+
+    assert Appointment.objects.count() == 1
+    loaded.refresh_from_db()
+    assert loaded.last_payment_error == "marcado"
+
+
+def test_select_related_rows_load_fast_too(appointment: Appointment) -> None:
+    loaded = Appointment.objects.select_related("professional", "patient").get(pk=appointment.pk)
+
+    assert loaded.professional.pk == appointment.professional_id
+    assert loaded.patient is not None
+    assert loaded.patient.name == "Paciente Rápido"
+    assert loaded.professional._state.adding is False
+
+
+def test_post_init_receivers_see_the_loaded_instance(appointment: Appointment) -> None:
+    seen: list[tuple[Any, Any]] = []
+
+    def receiver(sender: Any, instance: Any, **kwargs: Any) -> None:
+        seen.append((sender, instance.status))
+
+    post_init.connect(receiver, sender=Appointment)
+    try:
+        Appointment.objects.get(pk=appointment.pk)
+    finally:
+        post_init.disconnect(receiver, sender=Appointment)
+
+    assert seen == [(Appointment, appointment.status)]
+
+
+def test_with_a_pre_init_receiver_django_builds_the_instance(appointment: Appointment) -> None:
+    seen: list[Any] = []
+
+    def receiver(sender: Any, args: Any, kwargs: Any, **extra: Any) -> None:
+        seen.append(len(args))
+
+    assert appointment.patient is not None
+    pre_init.connect(receiver, sender=Patient)
+    try:
+        loaded = Patient.objects.get(pk=appointment.patient.pk)
+    finally:
+        pre_init.disconnect(receiver, sender=Patient)
+
+    assert seen == [len(Patient._meta.concrete_fields)]
+    assert loaded.name == "Paciente Rápido"
