@@ -4,7 +4,9 @@
   writes do nothing instead of raising, so throttling (whose counters live in the cache) lets
   requests through; after a failure Redis is not tried again for ``RETRY_AFTER_SECONDS``, so
   a request does not pay a connection attempt per cache call.
-  ``hit_window`` counts a throttle hit in one round trip (``core.api.throttling``).
+  ``hit_window`` counts a throttle hit in one round trip (``core.api.throttling``);
+  ``get_many_and_hit`` reads keys and counts a hit in one (the JWT user snapshot and the
+  user's throttle counter, ``core.api.token_user``).
 * ``warn_rate_limited`` — one warning per subject at most once a minute (an outage must not
   flood the logs with one line per request).
 * ``BestEffortDelayTask`` — the Celery task class: ``delay()`` never raises for a broker
@@ -186,6 +188,41 @@ class FailOpenRedisCache(RedisCache):
             client.expire(redis_key, seconds)
             left_ms = seconds * 1000
         return int(count), left_ms / 1000
+
+    @_fail_open(_constant(None))
+    def get_many_and_hit(
+        self, keys: list[str], window: str, seconds: int
+    ) -> tuple[dict[str, Any], tuple[int, float] | None] | None:
+        """``get_many(keys)`` and ``hit_window(window, seconds)`` in ONE round trip (a request's
+        user snapshot and its throttle counter). ``None`` while Redis is unreachable; the hit
+        is ``None`` when the counter could not be counted (the throttle then lets it pass)."""
+        key_map = {self.make_and_validate_key(key): key for key in keys}
+        redis_window = self.make_and_validate_key(window)
+        client = self._cache.get_client(redis_window, write=True)  # type: ignore[attr-defined]
+        pipe = client.pipeline(transaction=False)
+        pipe.mget(list(key_map))
+        pipe.set(redis_window, 0, ex=seconds, nx=True)
+        pipe.incr(redis_window)
+        pipe.pttl(redis_window)
+        values, _, count, left_ms = pipe.execute(raise_on_error=False)
+        for result in (values, count, left_ms):
+            if isinstance(result, REDIS_DOWN):
+                raise result
+        found: dict[str, Any] = {}
+        if not isinstance(values, Exception):
+            loads = self._cache._serializer.loads  # type: ignore[attr-defined]
+            found = {
+                key_map[key]: loads(value)
+                for key, value in zip(key_map, values, strict=True)
+                if value is not None
+            }
+        if isinstance(count, Exception) or isinstance(left_ms, Exception):
+            client.delete(redis_window)  # not a counter (written by something else): start over
+            return found, None
+        if left_ms < 0:  # expired between SET and INCR: INCR made a key with no expiry
+            client.expire(redis_window, seconds)
+            left_ms = seconds * 1000
+        return found, (int(count), left_ms / 1000)
 
     def incr(self, key: Any, delta: int = 1, version: Any = None) -> int:
         if time.monotonic() < type(self).down_until:

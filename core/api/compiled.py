@@ -30,8 +30,11 @@ from rest_framework.relations import PrimaryKeyRelatedField
 from rest_framework.settings import api_settings
 
 Emit = Callable[[Any], Any]
-#: (output name, function of the instance giving the value to emit)
-Plan = list[tuple[str, Emit]]
+#: One output field: (its name, the model column to read with ``getattr`` or None, else the
+#: function of the instance giving the value, the conversion of a value that is not None
+#: or None to emit it as it is).
+Step = tuple[str, str | None, Emit | None, Emit | None]
+Plan = list[Step]
 
 
 def _plain_getter(attr: str) -> Callable[[Any], Any]:
@@ -100,16 +103,35 @@ def _converter(field: serializers.Field[Any, Any, Any, Any]) -> Emit | None:
     return None
 
 
-def _compile_field(field: Any) -> Emit | None:
+def _model_columns(field: Any) -> frozenset[str]:
+    """Attribute names of the serializer's model columns: read with a bare ``getattr`` (a
+    value loaded from a column is never a callable, so DRF's method-source rule is moot)."""
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    meta = getattr(model, "_meta", None)
+    if meta is None:
+        return frozenset()
+    return frozenset(
+        name
+        for column in meta.concrete_fields
+        for name in {column.attname, column.name}
+        if not column.is_relation or name == column.attname
+    )
+
+
+def _compile_field(field: Any) -> Step | None:
     if field.source == "*" or not field.source_attrs:
         return None
     attrs = list(field.source_attrs)
+    name = field.field_name
+    columns = _model_columns(field)
     get = _plain_getter(attrs[0]) if len(attrs) == 1 else (lambda i: drf_get_attribute(i, attrs))
+    column = attrs[0] if len(attrs) == 1 and attrs[0] in columns else None
     if isinstance(field, PrimaryKeyRelatedField):
         if field.pk_field is not None or len(attrs) != 1 or not field.use_pk_only_optimization():
             return None
-        column = _plain_getter(f"{attrs[0]}_id")
-        return column  # None stays None; a pk is emitted as it is (PKOnlyObject.pk)
+        # None stays None; a pk is emitted as it is (PKOnlyObject.pk)
+        key = f"{attrs[0]}_id"
+        return (name, key, None, None) if key in columns else (name, None, _plain_getter(key), None)
     if isinstance(field, CompiledReadMixin):
         if type(field).to_representation is not CompiledReadMixin.to_representation:
             return None  # an override may read the request's context: not compiled
@@ -117,20 +139,14 @@ def _compile_field(field: Any) -> Emit | None:
         if nested is None:
             return None
 
-        def emit_nested(instance: Any) -> Any:
-            value = get(instance)
-            return None if value is None else field.represent_with(nested, value)
+        def represent_nested(value: Any) -> Any:
+            return field.represent_with(nested, value)
 
-        return emit_nested
+        return (name, column, None if column else get, represent_nested)
     convert = _converter(field)
     if convert is None:
         return None
-
-    def emit(instance: Any) -> Any:
-        value = get(instance)
-        return None if value is None else convert(value)
-
-    return emit
+    return (name, column, None if column else get, convert)
 
 
 class CompiledReadMixin:
@@ -144,17 +160,21 @@ class CompiledReadMixin:
             prototype: Any = cast(Any, cls)(context={})
             plan: Plan | None = []
             for field in prototype._readable_fields:
-                emit = _compile_field(field)
-                if emit is None:
+                step = _compile_field(field)
+                if step is None:
                     plan = None
                     break
                 assert plan is not None
-                plan.append((field.field_name, emit))
+                plan.append(step)
             CompiledReadMixin._compiled[cls] = plan
         return CompiledReadMixin._compiled[cls]
 
     def represent_with(self, plan: Plan, instance: Any) -> dict[str, Any]:
-        return {name: emit(instance) for name, emit in plan}
+        data: dict[str, Any] = {}
+        for name, column, get, convert in plan:
+            value = getattr(instance, column) if column is not None else get(instance)  # type: ignore[misc]
+            data[name] = value if value is None or convert is None else convert(value)
+        return data
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         plan = type(self).compiled_plan()

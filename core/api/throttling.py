@@ -1,4 +1,5 @@
-"""Throttles whose counter costs one cache round trip per request.
+"""Throttles whose counter costs one cache round trip per request — none of its own for an
+authenticated user, whose counter is counted with the snapshot read (``user_window_for``).
 
 DRF's throttles keep each caller's request history (a list of timestamps) in the cache: a GET
 and a SET per request. On the Redis cache (``core.degraded.FailOpenRedisCache``) these count
@@ -14,6 +15,41 @@ from typing import Any
 
 from rest_framework import throttling as drf
 
+#: Hits already counted for this request, by window key (see ``user_window_for``).
+PREHITS_ATTRIBUTE = "_throttle_prehits"
+#: A prehit that could not be counted (Redis unreachable): the throttle lets it through.
+NOT_COUNTED = None
+
+
+def window_key(key: str) -> str:
+    # A key of its own: DRF's throttles (a deploy in progress, the admin login's) keep a
+    # pickled list under the plain key, which INCR cannot count.
+    return f"{key}:window"
+
+
+def user_window_for(request: Any, user_id: Any) -> tuple[str, int] | None:
+    """The user throttle's counter (window key, seconds) that the view of ``request`` will
+    count for ``user_id``, or None. Authentication reads the user's snapshot and counts this
+    hit in the same Redis round trip (``prehit_store``); the throttle then uses the result.
+    A request refused by a permission after authenticating is therefore counted too."""
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    if view is None:
+        return None
+    for throttle in view.get_throttles():
+        if type(throttle) is UserRateThrottle and throttle.rate is not None:
+            key = throttle.cache_format % {"scope": throttle.scope, "ident": user_id}
+            seconds = throttle.duration  # type: ignore[attr-defined]  # (not in DRF's stubs)
+            return window_key(key), int(seconds)
+    return None
+
+
+def prehit_store(request: Any, window: str, hit: tuple[int, float] | None) -> None:
+    prehits = getattr(request, PREHITS_ATTRIBUTE, None)
+    if prehits is None:
+        prehits = {}
+        setattr(request, PREHITS_ATTRIBUTE, prehits)
+    prehits[window] = hit
+
 
 class OneTripThrottleMixin:
     def allow_request(self, request: Any, view: Any) -> bool:
@@ -27,9 +63,12 @@ class OneTripThrottleMixin:
         throttle.key = throttle.get_cache_key(request, view)
         if throttle.key is None:
             return True
-        # A key of its own: DRF's throttles (a deploy in progress, the admin login's) keep a
-        # pickled list under the plain key, which INCR cannot count.
-        hit = hit_window(f"{throttle.key}:window", int(throttle.duration))
+        window = window_key(throttle.key)
+        prehits = getattr(request, PREHITS_ATTRIBUTE, None) or {}
+        if window in prehits:  # counted with the user's snapshot, in the same round trip
+            hit = prehits.pop(window)
+        else:
+            hit = hit_window(window, int(throttle.duration))
         if hit is None:  # the cache is down: fail open
             return True
         count, left = hit

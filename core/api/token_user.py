@@ -38,6 +38,8 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import aware_utcnow, get_md5_hash_password
 
+from .throttling import NOT_COUNTED, prehit_store, user_window_for
+
 SNAPSHOT_KEY = "auth:user:v1:{}"
 EPOCH_KEY = "auth:epoch:v1"
 USER_FIELDS = ("id", "username", "is_active", "is_staff", "is_superuser")
@@ -108,10 +110,20 @@ def user_from_snapshot(snapshot: dict[str, Any]) -> Any:
     return user
 
 
-def user_snapshot_get(user_id: Any) -> dict[str, Any] | None:
-    """The cached snapshot if current, else one built from the database (and cached)."""
+def user_snapshot_get(user_id: Any, *, request: Any = None) -> dict[str, Any] | None:
+    """The cached snapshot if current, else one built from the database (and cached).
+
+    With the DRF ``request`` being authenticated, the user throttle's hit for its view is
+    counted in the same Redis round trip (``core.api.throttling.user_window_for``)."""
     key = SNAPSHOT_KEY.format(user_id)
-    cached = cache.get_many([key, EPOCH_KEY])
+    window = user_window_for(request, user_id) if request is not None else None
+    get_many_and_hit = getattr(cache, "get_many_and_hit", None)
+    if window is not None and get_many_and_hit is not None:
+        both = get_many_and_hit([key, EPOCH_KEY], *window)
+        cached, hit = both if both is not None else ({}, NOT_COUNTED)
+        prehit_store(request, window[0], hit)
+    else:
+        cached = cache.get_many([key, EPOCH_KEY])
     epoch = _current_epoch(cached)
     snapshot = cached.get(key)
     if isinstance(snapshot, dict) and snapshot.get("epoch") == epoch:
@@ -179,6 +191,10 @@ class SnapshotJWTAuthentication(JWTAuthentication):
             _validated_tokens[raw_token] = token
         return token
 
+    def authenticate(self, request: Any) -> Any:
+        self._request = request  # an instance per request (DRF): read by get_user
+        return super().authenticate(request)
+
     def get_user(self, validated_token: Any) -> Any:
         try:
             user_id = validated_token[api_settings.USER_ID_CLAIM]
@@ -186,7 +202,7 @@ class SnapshotJWTAuthentication(JWTAuthentication):
             raise InvalidToken(
                 str(_("Token contained no recognizable user identification"))
             ) from error
-        snapshot = user_snapshot_get(user_id)
+        snapshot = user_snapshot_get(user_id, request=getattr(self, "_request", None))
         if snapshot is None:
             raise AuthenticationFailed(str(_("User not found")), code="user_not_found")
         if api_settings.CHECK_USER_IS_ACTIVE and not snapshot["user"]["is_active"]:

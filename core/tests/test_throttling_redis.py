@@ -1,5 +1,6 @@
 """Throttling on the Redis cache: one fixed-window counter per caller, counted in one round
-trip (``FailOpenRedisCache.hit_window``), failing open while Redis is unreachable."""
+trip (``FailOpenRedisCache.hit_window``) — for a token's user, in the round trip that reads
+its snapshot (``get_many_and_hit``) — failing open while Redis is unreachable."""
 
 from __future__ import annotations
 
@@ -10,11 +11,16 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.test import override_settings
+from redis import Redis
+from redis.client import Pipeline
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from conftest import redis_url
 from core import degraded
+from core.api.throttling import user_window_for
+from core.api.token_user import user_snapshot_get
 from core.degraded import FailOpenRedisCache
 from core.tests.access_fixtures import make_user
 
@@ -102,3 +108,93 @@ def test_throttling_fails_open_while_redis_is_down(rates: None) -> None:
         client.force_authenticate(user=make_user("sem-redis", is_staff=True))
         statuses = [client.get(PROTECTED).status_code for _ in range(5)]
     assert statuses == [200] * 5  # over the 3/minute rate, but nothing can count: let through
+
+
+def _bearer(user: Any) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+class _RedisCalls:
+    """Counts what reaches Redis: pipelines executed and single commands sent."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.pipelines: list[list[str]] = []
+        self.commands: list[str] = []
+        pipeline_execute: Any = Pipeline.execute
+        command: Any = Redis.execute_command
+
+        def execute(pipe: Any, *args: Any, **kwargs: Any) -> Any:
+            self.pipelines.append([str(entry[0][0]) for entry in pipe.command_stack])
+            return pipeline_execute(pipe, *args, **kwargs)
+
+        def execute_command(client: Any, *args: Any, **kwargs: Any) -> Any:
+            if not isinstance(client, Pipeline):
+                self.commands.append(str(args[0]))
+            return command(client, *args, **kwargs)
+
+        monkeypatch.setattr(Pipeline, "execute", execute)
+        monkeypatch.setattr(Redis, "execute_command", execute_command)
+
+    def clear(self) -> None:
+        self.pipelines.clear()
+        self.commands.clear()
+
+
+@pytest.mark.redis
+def test_a_token_request_reads_its_user_and_counts_its_hit_in_one_round_trip(
+    redis_cache: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = make_user("uma-ida", is_staff=True)
+    client = _bearer(user)
+    calls = _RedisCalls(monkeypatch)
+    assert client.get(PROTECTED).status_code == 200  # builds and caches the snapshot
+    calls.clear()
+
+    assert client.get(PROTECTED).status_code == 200
+
+    assert calls.commands == []
+    assert calls.pipelines == [["MGET", "SET", "INCRBY", "PTTL"]]
+    assert cache.get(f"throttle_user_{user.pk}:window") == 2
+
+
+@pytest.mark.redis
+def test_a_token_user_is_still_throttled_on_its_own_counter(redis_cache: None) -> None:
+    user = make_user("limite-token", is_staff=True)
+    client = _bearer(user)
+
+    assert [client.get(PROTECTED).status_code for _ in range(3)] == [200, 200, 200]
+    throttled = client.get(PROTECTED)
+    assert throttled.status_code == 429
+    assert 0 < int(throttled["Retry-After"]) <= 60
+    assert cache.get(f"throttle_user_{user.pk}:window") == 4
+    assert _bearer(make_user("outro-token", is_staff=True)).get(PROTECTED).status_code == 200
+
+
+@pytest.mark.redis
+def test_a_view_without_the_user_throttle_counts_nothing_for_the_user(
+    redis_cache: None,
+) -> None:
+    class Unthrottled:
+        def get_throttles(self) -> list[Any]:
+            return []
+
+    class Request:
+        parser_context = {"view": Unthrottled()}
+
+    assert user_window_for(Request(), 7) is None
+    user = make_user("sem-limite", is_staff=True)
+    snapshot = user_snapshot_get(user.pk, request=Request())
+    assert snapshot is not None
+    assert cache.get(f"throttle_user_{user.pk}:window") is None
+
+
+def test_a_token_request_fails_open_while_redis_is_down(rates: None) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with override_settings(CACHES=_redis_cache(f"redis://127.0.0.1:{port}/0")):
+        client = _bearer(make_user("token-sem-redis", is_staff=True))
+        statuses = [client.get(PROTECTED).status_code for _ in range(5)]
+    assert statuses == [200] * 5  # the user read from the database, nothing counted
