@@ -11,11 +11,13 @@
 
 ``X-Bench-SQL`` is statements + 2 × transactions + health checks; ``X-Bench-SQL-Detail`` says
 ``statements=…;transactions=…;health_checks=…``. Gunicorn's sync workers serve one request at a
-time per process, so process-wide counters are exact.
+time per process; only the thread serving it is counted (the read-audit writer thread commits
+its batches on a connection of its own, at moments unrelated to the request).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -31,10 +33,16 @@ class Counters:
     statements = 0
     transactions = 0
     health_checks = 0
+    thread: int | None = None  # the thread serving the request being counted
 
     @classmethod
     def reset(cls) -> None:
         cls.statements = cls.transactions = cls.health_checks = 0
+        cls.thread = threading.get_ident()
+
+    @classmethod
+    def counting(cls) -> bool:
+        return threading.get_ident() == cls.thread
 
     @classmethod
     def take_health_checks(cls) -> int:
@@ -65,16 +73,17 @@ def install_counters() -> None:
     original_rollback = wrapper._rollback  # type: ignore[attr-defined]
 
     def is_usable(self: BaseDatabaseWrapper) -> bool:
-        Counters.health_checks += 1
+        if Counters.counting():
+            Counters.health_checks += 1
         return bool(original_usable(self))
 
     def _commit(self: BaseDatabaseWrapper) -> None:
-        if not self.get_autocommit():
+        if not self.get_autocommit() and Counters.counting():
             Counters.transactions += 1
         original_commit(self)
 
     def _rollback(self: BaseDatabaseWrapper) -> None:
-        if not self.get_autocommit():
+        if not self.get_autocommit() and Counters.counting():
             Counters.transactions += 1
         original_rollback(self)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -60,3 +61,27 @@ def test_health_checks_are_counted(monkeypatch: Any) -> None:
     assert response[DETAIL_HEADER].endswith("health_checks=1")
     assert response[HEADER] == "1"
     assert Counters.health_checks == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_another_threads_transactions_are_not_the_requests() -> None:
+    """The read-audit writer commits its batches from a thread of its own, whenever its
+    window ends: a request in flight at that moment must not be charged for them."""
+
+    def commit_elsewhere() -> None:
+        try:
+            with transaction.atomic():
+                get_user_model().objects.create(username="other-thread")
+        finally:
+            connection.close()
+
+    def view(request: HttpRequest) -> HttpResponse:
+        thread = threading.Thread(target=commit_elsewhere)
+        thread.start()
+        thread.join()
+        return HttpResponse("ok")
+
+    response = SqlCountMiddleware(view)(RequestFactory().get("/"))
+    assert get_user_model().objects.filter(username="other-thread").exists()
+    assert response[DETAIL_HEADER] == "statements=0;transactions=0;health_checks=0"
+    assert response[HEADER] == "0"
