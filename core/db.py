@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 from typing import Any, Self
 
@@ -86,3 +87,38 @@ class FastLoadMixin:
             post_init.send(sender=model, instance=instance)
         fast: Self = instance
         return fast
+
+
+def trigram_index_operation(table: str, indexes: dict[str, str], subject: str) -> Any:
+    """A migration operation creating GIN trigram indexes on ``UPPER(column)`` — what
+    ``icontains`` compares on PostgreSQL (``UPPER(col::text) LIKE UPPER('%…%')``), which no
+    b-tree can serve. ``indexes`` maps index names to columns of ``table``. PostgreSQL only,
+    and only where the ``pg_trgm`` extension can be created (a trusted extension since
+    PostgreSQL 13); elsewhere ``subject`` stays unindexed, with a warning."""
+    from django.db import DatabaseError, migrations, transaction
+
+    logger = logging.getLogger("core.db")
+
+    def create(apps: Any, schema_editor: Any) -> None:
+        connection = schema_editor.connection
+        if connection.vendor != "postgresql":
+            return
+        try:
+            with transaction.atomic(using=connection.alias):
+                schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        except DatabaseError as error:
+            logger.warning("pg_trgm unavailable, %s stays unindexed: %s", subject, error)
+            return
+        for name, column in indexes.items():
+            schema_editor.execute(
+                f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" '
+                f'USING gin (UPPER("{column}"::text) gin_trgm_ops)'
+            )
+
+    def drop(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for name in indexes:
+            schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
+
+    return migrations.RunPython(create, drop)

@@ -133,6 +133,8 @@ class Professional(FastLoadMixin, models.Model):
         verbose_name_plural = _("profissionais")
         ordering = ["preferred_name", "id"]
         indexes = [
+            # The default ordering: a page of the list is read from it, not sorted from all.
+            models.Index(fields=["preferred_name", "id"], name="professional_name_id_idx"),
             models.Index(fields=["profession"], name="professional_profession_idx"),
             models.Index(fields=["created_at"], name="professional_created_idx"),
             models.Index(fields=["integration_status"], name="professional_integration_idx"),
