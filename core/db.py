@@ -9,7 +9,7 @@ from typing import Any, Self
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Func
+from django.db.models import Func, Model
 from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
 
@@ -66,14 +66,15 @@ class FastLoadMixin:
     loading: this one writes the loaded columns straight into the instance's ``__dict__`` —
     what ``__init__`` ends up doing for positional values, deferred columns left out, so they
     load on first access as before — and sends ``post_init`` when something listens to it.
-    With a ``pre_init`` receiver (which may change the arguments) Django's own path runs.
+    With a ``pre_init`` receiver (which may change the arguments) or an ``__init__`` of the
+    model's own, Django's path runs.
     ``core/tests/test_fast_load.py`` holds the equivalence with ``Model.__init__``.
     """
 
     @classmethod
     def from_db(cls, db: str | None, field_names: Collection[str], values: Collection[Any]) -> Self:
         model: Any = cls
-        if pre_init.has_listeners(model):
+        if model.__init__ is not Model.__init__ or pre_init.has_listeners(model):
             loaded: Self = super().from_db(db, field_names, values)  # type: ignore[misc]
             return loaded
         instance = model.__new__(model)

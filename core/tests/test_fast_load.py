@@ -118,3 +118,22 @@ def test_with_a_pre_init_receiver_django_builds_the_instance(appointment: Appoin
 
     assert seen == [len(Patient._meta.concrete_fields)]
     assert loaded.name == "Paciente Rápido"
+
+
+def test_a_model_with_its_own_init_is_built_by_it(appointment: Appointment) -> None:
+    calls: list[int] = []
+    original = Patient.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        calls.append(len(args))
+        original(self, *args, **kwargs)
+
+    Patient.__init__ = init  # type: ignore[method-assign]
+    try:
+        loaded = Patient.objects.get(name="Paciente Rápido")
+    finally:
+        del Patient.__init__  # back to Model.__init__ (Patient defines none)
+
+    assert calls == [len(Patient._meta.concrete_fields)]
+    assert loaded.name == "Paciente Rápido"
+    assert Patient.__init__ is models.Model.__init__
