@@ -32,10 +32,16 @@ def user_window_for(request: Any, user_id: Any) -> tuple[str, int] | None:
     count for ``user_id``, or None. Authentication reads the user's snapshot and counts this
     hit in the same Redis round trip (``prehit_store``); the throttle then uses the result.
     A request refused by a permission after authenticating is therefore counted too."""
+    from rest_framework.views import APIView  # (not at import: DRF's settings import us)
+
     view = (getattr(request, "parser_context", None) or {}).get("view")
-    if view is None:
+    if view is None or type(view).get_throttles is not APIView.get_throttles:
+        # A view choosing its throttles itself may look at the request's user to do so (the
+        # payment refresh does): asking it now, mid-authentication, would recurse. Such a
+        # view counts its hits in the throttle phase, one round trip of their own.
         return None
-    for throttle in view.get_throttles():
+    for throttle_class in view.throttle_classes:
+        throttle = throttle_class()
         if type(throttle) is UserRateThrottle and throttle.rate is not None:
             key = throttle.cache_format % {"scope": throttle.scope, "ident": user_id}
             seconds = throttle.duration  # type: ignore[attr-defined]  # (not in DRF's stubs)

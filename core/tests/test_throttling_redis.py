@@ -15,6 +15,7 @@ from redis import Redis
 from redis.client import Pipeline
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from conftest import redis_url
@@ -23,6 +24,7 @@ from core.api.throttling import user_window_for
 from core.api.token_user import user_snapshot_get
 from core.degraded import FailOpenRedisCache
 from core.tests.access_fixtures import make_user
+from core.tests.factories import AppointmentFactory
 
 pytestmark = pytest.mark.django_db
 PROTECTED = "/api/professionals/"
@@ -198,3 +200,33 @@ def test_a_token_request_fails_open_while_redis_is_down(rates: None) -> None:
         client = _bearer(make_user("token-sem-redis", is_staff=True))
         statuses = [client.get(PROTECTED).status_code for _ in range(5)]
     assert statuses == [200] * 5  # the user read from the database, nothing counted
+
+
+def test_a_view_choosing_its_throttles_is_not_asked_mid_authentication() -> None:
+    """The payment refresh picks its throttles by the request's user: asking it while that
+    user is being authenticated recursed (a 500 found by the contract run)."""
+
+    class ChoosesByUser(APIView):
+        def get_throttles(self) -> list[Any]:
+            raise AssertionError("asked for its throttles during authentication")
+
+    class Request:
+        parser_context = {"view": ChoosesByUser()}
+
+    assert user_window_for(Request(), 7) is None
+
+
+@pytest.mark.redis
+def test_the_payment_refresh_with_a_token_is_throttled_once_not_a_500(
+    redis_cache: None, settings: Any
+) -> None:
+    user = make_user("refresh-token", is_staff=True)
+    appointment = AppointmentFactory.create()
+    settings.ASAAS_API_KEY = ""  # no Asaas here: the refresh answers without calling it
+    client = _bearer(user)
+
+    response = client.get(f"/api/appointments/{appointment.pk}/payment_status/?refresh=1")
+
+    assert response.status_code != 500, response.content
+    assert response.status_code in {200, 503}, response.content
+    assert cache.get(f"throttle_user_{user.pk}:window") == 1  # counted once, not twice
