@@ -32,10 +32,13 @@ COUNT_DESCRIPTION = _(
 
 
 def planner_estimate(queryset: QuerySet[Any]) -> int | None:
-    """PostgreSQL's estimate of how many rows ``queryset`` returns (an EXPLAIN, no scan)."""
+    """PostgreSQL's estimate of how many rows ``queryset`` returns (an EXPLAIN, no scan).
+
+    The plan asked for is the primary keys' alone: the same filters, hence the same estimate,
+    without the columns and the ``select_related`` joins of the page (half the planning)."""
     if connections[queryset.db].vendor != "postgresql":
         return None
-    plan = json.loads(queryset.order_by().explain(format="json"))
+    plan = json.loads(queryset.order_by().values("pk").explain(format="json"))
     rows = plan[0]["Plan"]["Plan Rows"]
     return int(rows)
 

@@ -3,12 +3,16 @@ the whole range), an estimate beyond it; ``next``/``previous`` stay exact either
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from appointments.models import Appointment
 from core.api import pagination
 from core.audit import access_log_buffer
 from core.tests.factories import AppointmentFactory, ProfessionalFactory
@@ -77,3 +81,19 @@ def test_the_schema_says_what_count_means(api_client: APIClient) -> None:
     paginated = schema["components"]["schemas"]["PaginatedAppointmentList"]
     cap = f"{pagination.COUNT_CAP:,}".replace(",", ".")  # pt-BR thousands
     assert f"exato até {cap};" in paginated["properties"]["count"]["description"]
+
+
+def test_the_estimate_plans_the_keys_alone_and_estimates_the_same_rows(
+    api_client: APIClient, twelve: int
+) -> None:
+    url = f"/api/appointments/?professional={twelve}&page_size=5"
+    api_client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        assert api_client.get(url).status_code == 200
+    explain = next(q["sql"] for q in captured.captured_queries if q["sql"].startswith("EXPLAIN"))
+    assert "JOIN" not in explain  # the page's select_related joins are not planned
+    assert explain.split(" FROM ")[0].endswith('SELECT "appointments_appointment"."id" AS "pk"')
+
+    queryset = Appointment.objects.select_related("professional").filter(professional_id=twelve)
+    full = json.loads(queryset.order_by().explain(format="json"))[0]["Plan"]["Plan Rows"]
+    assert pagination.planner_estimate(queryset) == full
