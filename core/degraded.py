@@ -173,51 +173,46 @@ class FailOpenRedisCache(RedisCache):
         ``SET NX EX``, ``INCR``, ``PTTL``): the hits so far in the window and the seconds
         left in it. ``None`` while Redis is unreachable (the throttle then lets the request
         through)."""
-        redis_key = self.make_and_validate_key(key)
-        client = self._cache.get_client(redis_key, write=True)  # type: ignore[attr-defined]
-        pipe = client.pipeline(transaction=False)
-        pipe.set(redis_key, 0, ex=seconds, nx=True)
-        pipe.incr(redis_key)
-        pipe.pttl(redis_key)
-        try:
-            _, count, left_ms = pipe.execute()
-        except RedisResponseError:  # not a counter (written by something else): start over
-            client.delete(redis_key)
-            return None
-        if left_ms < 0:  # expired between SET and INCR: INCR made a key with no expiry
-            client.expire(redis_key, seconds)
-            left_ms = seconds * 1000
-        return int(count), left_ms / 1000
+        return self._read_and_hit([], key, seconds)[1]
 
     @_fail_open(_constant(None))
     def get_many_and_hit(
         self, keys: list[str], window: str, seconds: int
     ) -> tuple[dict[str, Any], tuple[int, float] | None] | None:
         """``get_many(keys)`` and ``hit_window(window, seconds)`` in ONE round trip (a request's
-        user snapshot and its throttle counter). ``None`` while Redis is unreachable; the hit
-        is ``None`` when the counter could not be counted (the throttle then lets it pass)."""
+        user snapshot and its throttle counter). ``None`` while Redis is unreachable."""
+        return self._read_and_hit(keys, window, seconds)
+
+    def _read_and_hit(
+        self, keys: list[str], window: str, seconds: int
+    ) -> tuple[dict[str, Any], tuple[int, float] | None]:
+        """One pipeline: ``MGET keys`` (when there are keys), then ``SET NX EX``, ``INCR`` and
+        ``PTTL`` of the window's counter. The hit is ``None`` when the key holds something
+        that is not a counter (written by something else): it is dropped, to start over."""
         key_map = {self.make_and_validate_key(key): key for key in keys}
         redis_window = self.make_and_validate_key(window)
         client = self._cache.get_client(redis_window, write=True)  # type: ignore[attr-defined]
         pipe = client.pipeline(transaction=False)
-        pipe.mget(list(key_map))
+        if key_map:
+            pipe.mget(list(key_map))
         pipe.set(redis_window, 0, ex=seconds, nx=True)
         pipe.incr(redis_window)
         pipe.pttl(redis_window)
-        values, _, count, left_ms = pipe.execute(raise_on_error=False)
-        for result in (values, count, left_ms):
+        results = pipe.execute(raise_on_error=False)
+        for result in results:
             if isinstance(result, REDIS_DOWN):
                 raise result
         found: dict[str, Any] = {}
-        if not isinstance(values, Exception):
+        if key_map and not isinstance(results[0], Exception):
             loads = self._cache._serializer.loads  # type: ignore[attr-defined]
             found = {
                 key_map[key]: loads(value)
-                for key, value in zip(key_map, values, strict=True)
+                for key, value in zip(key_map, results[0], strict=True)
                 if value is not None
             }
-        if isinstance(count, Exception) or isinstance(left_ms, Exception):
-            client.delete(redis_window)  # not a counter (written by something else): start over
+        count, left_ms = results[-2:]
+        if isinstance(count, RedisResponseError) or isinstance(left_ms, RedisResponseError):
+            client.delete(redis_window)
             return found, None
         if left_ms < 0:  # expired between SET and INCR: INCR made a key with no expiry
             client.expire(redis_window, seconds)
