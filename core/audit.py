@@ -61,84 +61,68 @@ logger = logging.getLogger("core.audit")
 BUFFER_HARD_LIMIT = 20_000
 
 
-#: The columns a read record writes (``created_at``: when its batch is written).
-ACCESS_LOG_COLUMNS = (
-    "actor_id",
-    "actor_username",
-    "action",
-    "content_type_id",
-    "ip_address",
-    "user_agent",
-    "path",
-)
-Pending = AccessLog | tuple[dict[str, Any], str]
+#: A read record waiting to be written: the columns its request shares with the other rows
+#: it read (``access_log_record``), and the id of the row read.
+Pending = tuple[dict[str, Any], str]
 
 
 def access_log_insert(rows: list[Pending], *, batch_size: int = 1000) -> None:
     """Write read records, one ``INSERT`` per ``batch_size``, all or none.
 
-    An access record is append-only and has no signal, history or default to honour, so its
-    columns go straight into the statement: on PostgreSQL one ``INSERT ... SELECT FROM
-    unnest(<one array per column>)``, adapted in a few calls whatever the number of rows
-    (``bulk_create`` builds and prepares a model instance per row: a listed page is 20 of
-    them, and that was a tenth of the request); elsewhere a multi-row ``VALUES``."""
+    On PostgreSQL an access record goes straight into the statement — one ``INSERT ... SELECT
+    FROM unnest(<one array per column>)``, adapted in a few calls whatever the number of rows:
+    it is append-only, with no signal, history or default to honour, and ``bulk_create``
+    builds and prepares a model instance per row (a listed page is 20 of them, and that was
+    a tenth of the request). Elsewhere (SQLite, without a server) one multi-row ``VALUES``.
+    Every record of a batch has the same ``created_at``."""
     if not rows:
         return
     connection = connections[AccessLog.objects.db]
-    ops = connection.ops
-    now = timezone.now()
-    values: list[tuple[Any, ...]] = []
-    for row in rows:
-        if isinstance(row, AccessLog):
-            columns = {name: getattr(row, name) for name in ACCESS_LOG_COLUMNS}
-            object_id = str(row.object_id)
-        else:
-            columns, object_id = row
-        values.append(
-            (
-                columns["actor_id"],
-                columns["actor_username"],
-                columns["action"],
-                columns["content_type_id"],
-                object_id,
-                columns["ip_address"] or None,
-                columns["user_agent"],
-                columns["path"],
-            )
-        )
-    quote = ops.quote_name
-    names = [*ACCESS_LOG_COLUMNS[:4], "object_id", *ACCESS_LOG_COLUMNS[4:], "created_at"]
+    quote = connection.ops.quote_name
+    names = (
+        "actor_id",
+        "actor_username",
+        "action",
+        "content_type_id",
+        "object_id",
+        "ip_address",
+        "user_agent",
+        "path",
+        "created_at",
+    )
+    # Identifiers from the model's meta, values as parameters.
     head = (
         f"INSERT INTO {quote(AccessLog._meta.db_table)} "
         f"({', '.join(quote(name) for name in names)}) "
     )
     postgres = connection.vendor == "postgresql"
+    now = timezone.now()  # one batch, one moment
     with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
-        for start in range(0, len(values), batch_size):
-            batch = values[start : start + batch_size]
+        for start in range(0, len(rows), batch_size):
+            values = [
+                (
+                    *(columns[name] for name in names[:4]),
+                    object_id,
+                    columns["ip_address"] or None,
+                    columns["user_agent"],
+                    columns["path"],
+                )
+                for columns, object_id in rows[start : start + batch_size]
+            ]
             if postgres:
-                arrays = [list(column) for column in zip(*batch, strict=True)]
-                cursor.execute(  # identifiers from the model's meta, values as parameters
+                cursor.execute(
                     head  # noqa: S608
                     + "SELECT *, %s FROM unnest(%s::bigint[], %s::text[], %s::text[], "
                     "%s::bigint[], %s::text[], %s::inet[], %s::text[], %s::text[])",
-                    [now, *arrays],
+                    [now, *(list(column) for column in zip(*values, strict=True))],
                 )
             else:
-                created_at = ops.adapt_datetimefield_value(now)
-                one = f"({', '.join(['%s'] * len(names))})"
+                created_at = connection.ops.adapt_datetimefield_value(now)
                 cursor.execute(
-                    head + "VALUES " + ", ".join([one] * len(batch)),
-                    [
-                        value
-                        for row in batch
-                        for value in (
-                            *row[:5],
-                            ops.adapt_ipaddressfield_value(row[5]),
-                            *row[6:],
-                            created_at,
-                        )
-                    ],
+                    head
+                    + "VALUES "
+                    + ", ".join([f"({', '.join(['%s'] * len(names))})"] * len(values)),
+                    [value for row in values for value in (*row, created_at)],
                 )
 
 
@@ -146,8 +130,8 @@ class AccessLogBuffer:
     """Read-access records waiting to be written, with the thread that writes them."""
 
     def __init__(self) -> None:
-        # A record waits as an AccessLog or, from a request, as (its columns, the object id):
-        # the instances are built by the writer, off the request's path.
+        # Records wait as (their columns, the object id): no model instance on the request's
+        # path.
         self._rows: list[Pending] = []
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
@@ -270,10 +254,11 @@ def access_log_record(*, request: HttpRequest, objects: Iterable[models.Model], 
         "user_agent": request.META.get("HTTP_USER_AGENT", "")[:255],
         "path": request.path[:255],  # never the query string: it may carry a CPF or a name
     }
+    pending = [(common, str(row.pk)) for row in rows]
     if float(getattr(settings, "AUDIT_BUFFER_SECONDS", 0)) > 0:
-        access_log_buffer.add([(common, str(row.pk)) for row in rows])
+        access_log_buffer.add(pending)
     else:
-        access_log_insert([(common, str(row.pk)) for row in rows])
+        access_log_insert(pending)
     return len(rows)
 
 

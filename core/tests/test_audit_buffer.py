@@ -103,8 +103,16 @@ def test_a_refused_batch_loses_only_audit_records_and_never_a_write(
     buffered.AUDIT_BUFFER_SECONDS = 60.0
     access_log_buffer.flush()
     time.sleep(0.1)
-    poison = AccessLog(object_id="1", action="x" * 50, content_type_id=999_999)
-    access_log_buffer.add([poison])
+    poison = {
+        "actor_id": None,
+        "actor_username": "",
+        "action": "x" * 50,  # longer than the column
+        "content_type_id": 999_999,  # no such content type
+        "ip_address": None,
+        "user_agent": "",
+        "path": "",
+    }
+    access_log_buffer.add([(poison, "1")])
 
     response = api_client.post(
         "/api/professionals/",
