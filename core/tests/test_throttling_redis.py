@@ -178,13 +178,19 @@ def test_a_token_user_is_still_throttled_on_its_own_counter(redis_cache: None) -
 def test_a_view_without_the_user_throttle_counts_nothing_for_the_user(
     redis_cache: None,
 ) -> None:
-    class Unthrottled:
-        def get_throttles(self) -> list[Any]:
-            return []
+    class Unthrottled(APIView):  # DRF's get_throttles, with no user throttle among them
+        throttle_classes: list[Any] = []
 
     class Request:
         parser_context = {"view": Unthrottled()}
 
+    class Throttled(APIView):  # the default classes: the user throttle is among them
+        pass
+
+    class ThrottledRequest:
+        parser_context = {"view": Throttled()}
+
+    assert user_window_for(ThrottledRequest(), 7) == ("throttle_user_7:window", 60)
     assert user_window_for(Request(), 7) is None
     user = make_user("sem-limite", is_staff=True)
     snapshot = user_snapshot_get(user.pk, request=Request())
