@@ -110,11 +110,10 @@ def _model_columns(field: Any) -> frozenset[str]:
     meta = getattr(model, "_meta", None)
     if meta is None:
         return frozenset()
-    return frozenset(
-        name
-        for column in meta.concrete_fields
-        for name in {column.attname, column.name}
-        if not column.is_relation or name == column.attname
+    fields = meta.concrete_fields
+    # A relation by its column (``professional_id``), never by its name (the related object).
+    return frozenset(field.attname for field in fields) | frozenset(
+        field.name for field in fields if not field.is_relation
     )
 
 
