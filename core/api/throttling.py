@@ -40,6 +40,12 @@ def user_window_for(request: Any, user_id: Any) -> tuple[str, int] | None:
         # payment refresh does): asking it now, mid-authentication, would recurse. Such a
         # view counts its hits in the throttle phase, one round trip of their own.
         return None
+    return user_window_of(view, user_id)
+
+
+def user_window_of(view: Any, user_id: Any) -> tuple[str, int] | None:
+    """The user throttle's counter (window key, seconds) of ``view`` (a view or its class)
+    for ``user_id``, or None when its throttles include no user rate."""
     for throttle_class in view.throttle_classes:
         throttle = throttle_class()
         if type(throttle) is UserRateThrottle and throttle.rate is not None:

@@ -38,7 +38,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import aware_utcnow, get_md5_hash_password
 
-from .throttling import NOT_COUNTED, prehit_store, user_window_for
+from .throttling import NOT_COUNTED, PREHITS_ATTRIBUTE, prehit_store, user_window_for
 
 SNAPSHOT_KEY = "auth:user:v1:{}"
 EPOCH_KEY = "auth:epoch:v1"
@@ -114,16 +114,25 @@ def user_snapshot_get(user_id: Any, *, request: Any = None) -> dict[str, Any] | 
     """The cached snapshot if current, else one built from the database (and cached).
 
     With the DRF ``request`` being authenticated, the user throttle's hit for its view is
-    counted in the same Redis round trip (``core.api.throttling.user_window_for``)."""
+    counted in the same Redis round trip (``core.api.throttling.user_window_for``) — unless
+    it was counted already (by ``core.api.fastread``, which then left the request to us)."""
     key = SNAPSHOT_KEY.format(user_id)
     window = user_window_for(request, user_id) if request is not None else None
     get_many_and_hit = getattr(cache, "get_many_and_hit", None)
-    if window is not None and get_many_and_hit is not None:
+    counted = getattr(request, PREHITS_ATTRIBUTE, None) or {}
+    if window is not None and get_many_and_hit is not None and window[0] not in counted:
         both = get_many_and_hit([key, EPOCH_KEY], *window)
         cached, hit = both if both is not None else ({}, NOT_COUNTED)
         prehit_store(request, window[0], hit)
     else:
         cached = cache.get_many([key, EPOCH_KEY])
+    return snapshot_current(user_id, cached)
+
+
+def snapshot_current(user_id: Any, cached: dict[str, Any]) -> dict[str, Any] | None:
+    """The snapshot among ``cached`` (what ``get_many([SNAPSHOT_KEY, EPOCH_KEY])`` read) if
+    current, else one built from the database (and cached)."""
+    key = SNAPSHOT_KEY.format(user_id)
     epoch = _current_epoch(cached)
     snapshot = cached.get(key)
     if isinstance(snapshot, dict) and snapshot.get("epoch") == epoch:
@@ -132,6 +141,24 @@ def user_snapshot_get(user_id: Any, *, request: Any = None) -> dict[str, Any] | 
     if snapshot is not None:
         cache.set(key, snapshot, timeout=snapshot_seconds())
     return snapshot
+
+
+def snapshot_refusal(
+    validated_token: Any, snapshot: dict[str, Any] | None
+) -> AuthenticationFailed | None:
+    """Why the token's user may not act (the error ``JWTAuthentication`` raises), or None."""
+    if snapshot is None:
+        return AuthenticationFailed(str(_("User not found")), code="user_not_found")
+    if api_settings.CHECK_USER_IS_ACTIVE and not snapshot["user"]["is_active"]:
+        return AuthenticationFailed(str(_("User is inactive")), code="user_inactive")
+    if (
+        api_settings.CHECK_REVOKE_TOKEN
+        and validated_token.get(api_settings.REVOKE_TOKEN_CLAIM) != snapshot["digest"]
+    ):
+        return AuthenticationFailed(
+            str(_("The user's password has been changed.")), code="password_changed"
+        )
+    return None
 
 
 def user_snapshot_forget(user_id: Any) -> None:
@@ -203,17 +230,10 @@ class SnapshotJWTAuthentication(JWTAuthentication):
                 str(_("Token contained no recognizable user identification"))
             ) from error
         snapshot = user_snapshot_get(user_id, request=getattr(self, "_request", None))
-        if snapshot is None:
-            raise AuthenticationFailed(str(_("User not found")), code="user_not_found")
-        if api_settings.CHECK_USER_IS_ACTIVE and not snapshot["user"]["is_active"]:
-            raise AuthenticationFailed(str(_("User is inactive")), code="user_inactive")
-        if (
-            api_settings.CHECK_REVOKE_TOKEN
-            and validated_token.get(api_settings.REVOKE_TOKEN_CLAIM) != snapshot["digest"]
-        ):
-            raise AuthenticationFailed(
-                str(_("The user's password has been changed.")), code="password_changed"
-            )
+        refusal = snapshot_refusal(validated_token, snapshot)
+        if refusal is not None:
+            raise refusal
+        assert snapshot is not None
         return user_from_snapshot(snapshot)
 
 

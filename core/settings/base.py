@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # GET of a list or a detail answered without DRF when it can be (core/api/fastread.py).
+    "core.api.fastread.FastReadMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -213,6 +215,15 @@ AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=2555)
 # 0 writes each read synchronously.
 AUDIT_BUFFER_SECONDS = env.float("AUDIT_BUFFER_SECONDS", default=1.0)
 AUDIT_BUFFER_RECORDS = env.int("AUDIT_BUFFER_RECORDS", default=500)
+# GETs of the professionals, appointments and patients lists and details are answered without
+# DRF's dispatch when they can be, with the same checks and bodies (core/api/fastread.py);
+# false sends every request through the whole stack.
+FAST_READS = env.bool("FAST_READS", default=True)
+FAST_READ_RESOURCES = [
+    "professionals.fast_reads.PROFESSIONALS",
+    "appointments.fast_reads.APPOINTMENTS",
+    "appointments.fast_reads.PATIENTS",
+]
 # Cached JWT user snapshots live at most this long (core/api/token_user.py).
 AUTH_SNAPSHOT_SECONDS = env.int("AUTH_SNAPSHOT_SECONDS", default=60)
 # Browsers allowed to call the API from another origin (comma-separated, exact origins).

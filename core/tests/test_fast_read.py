@@ -1,0 +1,439 @@
+"""The fast read path (``core.api.fastread``) answers what the whole stack answers: status,
+headers and bytes, the same audit records and throttle hits, with its own checks (token,
+revocation, permissions, scoping) — and leaves to the whole stack every request it does not
+serve, without counting a throttle hit twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.test.utils import override_settings
+from rest_framework_simplejwt.tokens import AccessToken
+
+from appointments.models import Appointment, Patient
+from conftest import redis_url
+from core.api import fastread, pagination
+from core.api.throttling import UserRateThrottle, window_key
+from core.degraded import FailOpenRedisCache
+from core.models import AccessLog
+from core.tests.access_fixtures import make_patient, make_user
+from core.tests.factories import ProfessionalFactory
+from core.tests.test_body_parity import seeded  # noqa: F401 - the varied data, as a fixture
+from professionals.models import Professional
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.redis]
+
+
+@pytest.fixture(autouse=True)
+def _redis_cache(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The production cache (the fast path counts the throttle in Redis; without
+    ``get_many_and_hit`` every request takes the whole stack)."""
+    monkeypatch.setattr(FailOpenRedisCache, "down_until", 0.0)
+    with override_settings(
+        CACHES={
+            "default": {
+                "BACKEND": "core.degraded.FailOpenRedisCache",
+                "LOCATION": redis_url(),
+                "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+                "KEY_PREFIX": "fast-read-test",
+            }
+        }
+    ):
+        cache.clear()
+        yield
+        cache.clear()
+
+
+#: Differs per request by design.
+VOLATILE_HEADERS = {"X-Request-ID"}
+
+
+def bearer(user: Any) -> str:
+    return f"Bearer {AccessToken.for_user(user)}"
+
+
+def both(path: str, authorization: str | None, **headers: Any) -> tuple[Any, Any]:
+    """The fast path's answer and the whole stack's to the same request."""
+    if authorization is not None:
+        headers["HTTP_AUTHORIZATION"] = authorization
+    fast = Client().get(path, **headers)
+    with override_settings(FAST_READS=False):
+        whole = Client().get(path, **headers)
+    return fast, whole
+
+
+def outcome(response: Any) -> str:
+    return str(getattr(response.wsgi_request, fastread.OUTCOME_ATTRIBUTE, "not asked"))
+
+
+def headers_of(response: Any) -> dict[str, str]:
+    return {k: v for k, v in response.items() if k not in VOLATILE_HEADERS}
+
+
+def assert_same(fast: Any, whole: Any) -> None:
+    assert fast.status_code == whole.status_code, fast.content
+    assert fast.content == whole.content
+    assert headers_of(fast) == headers_of(whole)
+
+
+@pytest.fixture
+def data(seeded: dict[str, Any]) -> dict[str, Any]:  # noqa: F811 - the imported fixture
+    staff = make_user("fast-staff", is_staff=True)  # the "operador" group's permissions
+    seeded["staff"] = staff
+    seeded["other_owner"] = make_user("fast-prof-b")
+    ProfessionalFactory.create(preferred_name="Outra Pessoa", user=seeded["other_owner"])
+    make_patient("Ana_Percent% Souza", email="ana@example.com")
+    return seeded
+
+
+def _pid(data: dict[str, Any]) -> int:
+    return int(data["professionals"][0].pk)
+
+
+LISTS = [
+    "/api/professionals/",
+    "/api/professionals/?search=Ana",
+    "/api/professionals/?search=%20ana%20",
+    "/api/professionals/?search=",
+    "/api/professionals/?search=%C3%A7%C3%A3o",  # ção
+    "/api/professionals/?search=%22Z%C3%A9%22",  # "Zé"
+    "/api/professionals/?search=%25",  # a literal %
+    "/api/professionals/?page_size=2&page=2",
+    "/api/professionals/?page_size=100",
+    "/api/appointments/",
+    "/api/appointments/?page_size=7&page=3",
+    "/api/appointments/?professional={pid}",
+    "/api/appointments/?professional={pid}&start_date=2020-01-01&end_date=2030-12-31",
+    "/api/appointments/?date_start=2020-01-01T00:00:00-03:00&date_end=2031-01-01",
+    "/api/appointments/?date=2199-01-01",
+    "/api/appointments/?professional=999999",
+    "/api/patients/",
+    "/api/patients/?search=maria",
+    "/api/patients/?search=_",
+    "/api/patients/?search=Percent%25",
+]
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_lists_are_the_whole_stacks_answer(data: dict[str, Any], path: str) -> None:
+    path = path.format(pid=_pid(data))
+    fast, whole = both(path, bearer(data["staff"]))
+    assert outcome(fast) == "served"
+    assert outcome(whole) == "not asked"
+    assert fast.status_code == 200
+    assert_same(fast, whole)
+
+
+def test_the_lists_cover_real_rows(data: dict[str, Any]) -> None:
+    for path in ("/api/professionals/?search=Ana", "/api/patients/?search=Percent%25"):
+        fast, _whole = both(path, bearer(data["staff"]))
+        assert fast.json()["results"], path
+    body = both("/api/appointments/?page_size=7&page=3", bearer(data["staff"]))[0].json()
+    assert body["next"]
+    assert body["previous"]
+    assert len(body["results"]) == 7
+
+
+@pytest.mark.parametrize("model", [Professional, Appointment, Patient])
+def test_details_are_the_whole_stacks_answer(data: dict[str, Any], model: Any) -> None:
+    prefix = {Professional: "professionals", Appointment: "appointments", Patient: "patients"}
+    rows = list(model.objects.values_list("pk", flat=True))
+    assert rows
+    for pk in rows:
+        fast, whole = both(f"/api/{prefix[model]}/{pk}/", bearer(data["staff"]))
+        assert outcome(fast) == "served"
+        assert_same(fast, whole)
+
+
+def test_a_cpf_search_matches_the_whole_stack(data: dict[str, Any]) -> None:
+    patient = data["patients"][0]
+    cpf = patient.cpf
+    formatted = f"{cpf[:3]}.{cpf[3:6]}.{cpf[6:9]}-{cpf[9:]}"
+    fast, whole = both(f"/api/patients/?search={formatted}", bearer(data["staff"]))
+    assert outcome(fast) == "served"
+    assert [row["id"] for row in fast.json()["results"]] == [patient.pk]
+    assert_same(fast, whole)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/professionals/",
+        "/api/professionals/{pid}/",
+        "/api/appointments/",
+        "/api/appointments/?professional={pid}",
+        "/api/appointments/{appointment}/",
+    ],
+)
+def test_a_professional_reads_only_their_own(data: dict[str, Any], path: str) -> None:
+    own = data["professionals"][0]
+    appointment = Appointment.objects.filter(professional=own).first()
+    assert appointment is not None
+    path = path.format(pid=own.pk, appointment=appointment.pk)
+    fast, whole = both(path, bearer(data["owner"]))
+    assert outcome(fast) == "served"
+    assert_same(fast, whole)
+    body = fast.json()
+    rows = body.get("results", [body])
+    assert rows
+    assert all(row.get("professional", row["id"]) == own.pk for row in rows)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/professionals/{pid}/",  # someone else's: 404 from the whole stack
+        "/api/appointments/{other_appointment}/",
+        "/api/patients/",  # a professional's patients: the whole stack's subquery
+    ],
+)
+def test_others_rows_are_left_to_the_whole_stack(data: dict[str, Any], path: str) -> None:
+    other = data["professionals"][1]
+    appointment = Appointment.objects.filter(professional=other).first()
+    assert appointment is not None
+    path = path.format(pid=other.pk, other_appointment=appointment.pk)
+    fast, whole = both(path, bearer(data["owner"]))
+    assert outcome(fast) != "served"
+    assert_same(fast, whole)
+
+
+UNSERVED = [
+    ("/api/professionals/?profession=x", "parameter profession"),
+    ("/api/professionals/?ordering=-created_at", "parameter ordering"),
+    ("/api/professionals/?nome=x", "parameter nome"),
+    ("/api/professionals/?search=a&search=b", "repeated parameter"),
+    ("/api/professionals/?search=a%00b", "NUL in a parameter"),
+    ("/api/professionals/?page=0", "page"),
+    ("/api/professionals/?page=99", "page"),
+    ("/api/professionals/?page=x", "page"),
+    ("/api/professionals/?page_size=101", "page"),
+    ("/api/professionals/?page_size=", "page_size"),
+    ("/api/appointments/?date=ontem", "date"),
+    ("/api/appointments/?date=2999-01-01", "date"),  # past FILTER_MAX_YEAR: the form's 400
+    ("/api/appointments/?start_date=", "date"),
+    ("/api/appointments/?professional=0", "professional"),
+    ("/api/appointments/?professional=%C2%B2", "professional"),
+    ("/api/appointments/?booking_status=SCHEDULED", "parameter booking_status"),
+    ("/api/appointments/?format=json", "parameter format"),
+    ("/api/appointments/999999999/", "not found"),
+    ("/api/appointments/abc/", "path"),
+    ("/api/appointments/1/?x=1", "query"),
+    ("/api/payments/", "path"),
+]
+
+
+@pytest.mark.parametrize(("path", "reason"), UNSERVED)
+def test_other_requests_get_the_whole_stacks_answer(
+    data: dict[str, Any], path: str, reason: str
+) -> None:
+    fast, whole = both(path, bearer(data["staff"]))
+    assert outcome(fast) == reason
+    assert_same(fast, whole)
+
+
+def test_credentials_it_cannot_accept_get_the_whole_stacks_answer(data: dict[str, Any]) -> None:
+    expired = AccessToken.for_user(data["staff"])
+    expired.set_exp(lifetime=-dt.timedelta(minutes=1))
+    cases = {
+        None: "no token",
+        "Bearer": "token",
+        "Basic dXNlcjpwdw==": "not a bearer token",
+        "Bearer nao.e.jwt": "token",
+        f"Bearer {expired}": "token",
+    }
+    for authorization, reason in cases.items():
+        fast, whole = both("/api/professionals/", authorization)
+        assert (outcome(fast), fast.status_code) == (reason, 401), authorization
+        assert_same(fast, whole)
+
+
+def test_a_changed_password_revokes_the_token_here_too(data: dict[str, Any]) -> None:
+    authorization = bearer(data["staff"])
+    assert outcome(both("/api/professionals/", authorization)[0]) == "served"
+    data["staff"].set_password("Outra-senha-1234")
+    data["staff"].save()
+    fast, whole = both("/api/professionals/", authorization)
+    assert (outcome(fast), fast.status_code) == ("user", 401)
+    assert_same(fast, whole)
+
+
+def test_staff_without_the_view_permission_is_refused_by_the_whole_stack(
+    data: dict[str, Any],
+) -> None:
+    bare = make_user("fast-bare-staff", is_staff=True)
+    bare.groups.clear()
+    plain = make_user("fast-plain")  # no staff, no professional
+    for user in (bare, plain):
+        fast, whole = both("/api/appointments/", bearer(user))
+        assert (outcome(fast), fast.status_code) == ("permission", 403)
+        assert_same(fast, whole)
+
+
+def test_browsers_and_cors_keep_their_answers(data: dict[str, Any], settings: Any) -> None:
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+    authorization = bearer(data["staff"])
+    fast, whole = both("/api/professionals/", authorization, HTTP_ACCEPT="text/html")
+    assert outcome(fast) == "Accept"
+    assert fast["Content-Type"].startswith("text/html")
+    fast, whole = both("/api/professionals/", authorization, HTTP_ORIGIN="https://app.example.com")
+    assert outcome(fast) == "served"
+    assert fast["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert_same(fast, whole)
+
+
+def test_off_switch(data: dict[str, Any], settings: Any) -> None:
+    settings.FAST_READS = False
+    response = Client().get("/api/professionals/", HTTP_AUTHORIZATION=bearer(data["staff"]))
+    assert response.status_code == 200
+    assert outcome(response) == "not asked"
+
+
+# --- bounded count --------------------------------------------------------------------------
+
+
+def test_past_the_count_cap_it_estimates_like_the_whole_stack(
+    data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pagination, "COUNT_CAP", 5)
+    authorization = bearer(data["staff"])
+    pid = _pid(data)
+    url = f"/api/appointments/?professional={pid}&page_size=4"
+    total = Appointment.objects.filter(professional_id=pid).count()
+    assert total > 5
+    last = -(-total // 4)
+    for page in (1, 2, last):
+        fast, whole = both(f"{url}&page={page}", authorization)
+        assert outcome(fast) == "served"
+        assert_same(fast, whole)
+        body = fast.json()
+        assert body["count"] > 5
+        assert (body["next"] is None) == (page == last)
+    fast, whole = both(f"{url}&page={last + 1}", authorization)
+    assert (outcome(fast), fast.status_code) == ("page", 404)
+    assert_same(fast, whole)
+
+
+# --- audit, throttle, SQL -------------------------------------------------------------------
+
+
+def _audit(path: str, authorization: str, *, fast: bool) -> list[tuple[Any, ...]]:
+    AccessLog.objects.all().delete()
+    with override_settings(FAST_READS=fast):
+        response = Client().get(path, HTTP_AUTHORIZATION=authorization, HTTP_USER_AGENT="UA/1")
+    assert response.status_code == 200
+    return sorted(
+        AccessLog.objects.values_list(
+            "actor_id",
+            "actor_username",
+            "action",
+            "content_type_id",
+            "object_id",
+            "path",
+            "ip_address",
+            "user_agent",
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/appointments/?page_size=5",
+        "/api/patients/",
+        "/api/professionals/",
+        "/api/patients/{p}/",
+    ],
+)
+def test_the_audit_trail_is_the_whole_stacks(data: dict[str, Any], path: str) -> None:
+    path = path.format(p=data["patients"][0].pk)
+    authorization = bearer(data["staff"])
+    served = _audit(path, authorization, fast=True)
+    assert served == _audit(path, authorization, fast=False)
+    if path != "/api/professionals/":
+        assert served  # the professionals' list is not audited (only their detail)
+
+
+def _hits(user: Any) -> int:
+    throttle = UserRateThrottle()
+    key = window_key(throttle.cache_format % {"scope": throttle.scope, "ident": user.pk})
+    return int(cache.get(key) or 0)
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/professionals/", "/api/appointments/999999999/", "/api/professionals/?page=99"]
+)
+def test_one_request_one_throttle_hit_served_or_not(data: dict[str, Any], path: str) -> None:
+    client = Client(HTTP_AUTHORIZATION=bearer(data["staff"]))
+    before = _hits(data["staff"])
+    response = client.get(path)
+    assert _hits(data["staff"]) == before + 1, outcome(response)
+
+
+def test_a_refused_throttle_is_the_whole_stacks_429(
+    data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "2/minute", "anon": None})
+    client = Client(HTTP_AUTHORIZATION=bearer(data["staff"]))
+    outcomes = [outcome(client.get("/api/professionals/")) for _ in range(3)]
+    refused = client.get("/api/professionals/")
+    assert outcomes == ["served", "served", "throttled"]
+    assert refused.status_code == 429
+    assert "Retry-After" in refused
+    assert _hits(data["staff"]) == 4
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/appointments/", "/api/professionals/?search=Ana", "/api/patients/{p}/"]
+)
+def test_at_most_three_statements(
+    data: dict[str, Any], path: str, django_assert_max_num_queries: Any
+) -> None:
+    client = Client(HTTP_AUTHORIZATION=bearer(data["staff"]))
+    path = path.format(p=data["patients"][0].pk)
+    client.get(path)  # warm: the snapshot and the audit's content type
+    with django_assert_max_num_queries(3):
+        response = client.get(path)
+    assert outcome(response) == "served"
+
+
+# --- guards ---------------------------------------------------------------------------------
+
+
+def test_a_view_that_changes_its_rules_is_not_served() -> None:
+    from rest_framework.permissions import IsAdminUser
+
+    from professionals.views import ProfessionalViewSet
+
+    class Stricter(ProfessionalViewSet):
+        permission_classes = [*ProfessionalViewSet.permission_classes, IsAdminUser]
+
+    with pytest.raises(fastread.Unserved, match="permission"):
+        fastread.view_check(Stricter)
+    fastread.view_check(ProfessionalViewSet)  # as configured: served
+
+
+def test_a_fault_in_the_fast_path_costs_nothing_but_speed(
+    data: dict[str, Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(fastread.FastReads, "_list", broken)
+    with caplog.at_level(logging.ERROR, logger="core.api.fastread"):
+        fast, whole = both("/api/professionals/", bearer(data["staff"]))
+    assert outcome(fast) == "error"
+    assert fast.status_code == 200
+    assert_same(fast, whole)
+    assert "fast read failed" in caplog.text
+
+
+def test_the_body_is_json_of_the_rows(data: dict[str, Any]) -> None:
+    body = json.loads(both("/api/professionals/", bearer(data["staff"]))[0].content)
+    assert body["count"] == Professional.objects.count()

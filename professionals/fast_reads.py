@@ -1,0 +1,33 @@
+"""The professionals' list and detail on the fast read path (``core.api.fastread``): the
+scoping of ``professional_list_for`` and the filters of ``ProfessionalFilter``, in SQL.
+Other parameters (``profession``, ``ordering``) take the whole stack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.api.fastread import Condition, FastResource, column, search_condition
+
+from .models import Professional
+from .serializers import ProfessionalSerializer
+from .views import ProfessionalViewSet
+
+
+def _search(value: str) -> list[Condition]:
+    return search_condition(Professional, ("preferred_name", "profession"), value)
+
+
+def _own(user: Any, professional: Any) -> Condition:
+    return f"{column(Professional, 'id')} = %s", [professional.pk]
+
+
+PROFESSIONALS = FastResource(
+    prefix="professionals",
+    view=ProfessionalViewSet,
+    model=Professional,
+    order=("preferred_name", "id"),
+    list_serializer=ProfessionalSerializer,
+    detail_serializer=ProfessionalSerializer,
+    filters={"search": _search},
+    scope=_own,
+)
