@@ -13,7 +13,9 @@ resource's ``FastResource`` knows is answered here, in ``FastReadMiddleware``:
 * SQL written once per resource from the model's columns, in the view's order, with the
   bounded ``count`` of ``StandardPagination`` (``core.api.pagination``);
 * rows loaded with ``Model.from_db`` and represented by the view's own (compiled) serializer
-  and renderer; the read is audited like the view audits it.
+  and renderer; the read is audited like the view audits it;
+* no connection health check first (``CONN_HEALTH_CHECKS``' extra round trip): a read on a
+  dead connection fails, and the whole stack, which checks the connection, answers it.
 
 Anything else — another method or parameter, an invalid value, a token that fails, a denied
 permission, a refused throttle, a missing row or page, a ``text/html`` client, an ``Origin``
@@ -42,7 +44,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
@@ -296,6 +298,24 @@ class FastReads:
             raise Unserved("database")
         if pk is not None and request.GET:
             raise Unserved("query")
+        connection: Any = connections["default"]
+        # The connection's health check (a round trip before the request's first statement)
+        # is skipped here: on a dead connection the read fails, the whole stack answers, and
+        # its check — put back below — replaces the connection.
+        unchecked = bool(
+            connection.connection is not None
+            and connection.health_check_enabled
+            and not connection.health_check_done
+        )
+        connection.health_check_done = connection.health_check_done or unchecked
+        try:
+            return self._serve(request, route, pk)
+        except BaseException:
+            if unchecked:
+                connection.health_check_done = False
+            raise
+
+    def _serve(self, request: HttpRequest, route: _Route, pk: str | None) -> HttpResponse:
         conditions = self._conditions(route, request) if pk is None else []
         user = self._authenticate(request, route)
         if pk is not None:
@@ -524,6 +544,10 @@ class FastReadMiddleware:
             response = self.reads.serve(request)
         except Unserved as reason:
             setattr(request, OUTCOME_ATTRIBUTE, str(reason))
+            return self.get_response(request)
+        except DatabaseError as error:  # e.g. a connection that died: the whole stack's check
+            logger.warning("fast read: %s, answered by the whole stack", type(error).__name__)
+            setattr(request, OUTCOME_ATTRIBUTE, "database")
             return self.get_response(request)
         except Exception:  # a fault here must not cost the client the answer
             logger.exception("fast read failed: answered by the whole stack")

@@ -437,3 +437,26 @@ def test_a_fault_in_the_fast_path_costs_nothing_but_speed(
 def test_the_body_is_json_of_the_rows(data: dict[str, Any]) -> None:
     body = json.loads(both("/api/professionals/", bearer(data["staff"]))[0].content)
     assert body["count"] == Professional.objects.count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dead_connection_costs_a_fallback_not_an_error(caplog: pytest.LogCaptureFixture) -> None:
+    from django.db import connection
+
+    staff = make_user("fast-dead-staff", is_staff=True)
+    ProfessionalFactory.create(preferred_name="Conexão Caída")
+    client = Client(HTTP_AUTHORIZATION=bearer(staff))
+    healthy = client.get("/api/professionals/")
+    assert outcome(healthy) == "served"
+    # What a restart of PostgreSQL leaves behind, at the start of the next request.
+    connection.ensure_connection()
+    assert connection.connection is not None
+    connection.connection.close()
+    connection.health_check_done = False
+    with caplog.at_level(logging.WARNING, logger="core.api.fastread"):
+        response = client.get("/api/professionals/")
+    assert outcome(response) == "database"
+    assert response.status_code == 200
+    assert response.content == healthy.content
+    assert "answered by the whole stack" in caplog.text
+    assert connection.is_usable()  # the whole stack's check replaced it
