@@ -44,6 +44,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import DisallowedHost
 from django.db import DatabaseError, connections
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
@@ -292,6 +293,10 @@ class FastReads:
         pk = parts[3] if len(parts) == 5 else None
         if pk is not None and not _PK.fullmatch(pk):
             raise Unserved("path")
+        try:
+            request.get_host()  # as CommonMiddleware does: a host not allowed is its 400
+        except DisallowedHost as error:
+            raise Unserved("host") from error
         if request.META.get("HTTP_ACCEPT", "").strip() not in _JSON_ACCEPT:
             raise Unserved("Accept")
         if connections["default"].vendor != "postgresql":

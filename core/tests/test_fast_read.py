@@ -288,6 +288,13 @@ def test_browsers_and_cors_keep_their_answers(data: dict[str, Any], settings: An
     assert_same(fast, whole)
 
 
+def test_a_host_not_allowed_gets_the_whole_stacks_400(data: dict[str, Any], settings: Any) -> None:
+    settings.ALLOWED_HOSTS = ["testserver"]
+    fast, whole = both("/api/professionals/", bearer(data["staff"]), HTTP_HOST="evil.example")
+    assert (outcome(fast), fast.status_code) == ("host", 400)
+    assert_same(fast, whole)
+
+
 def test_off_switch(data: dict[str, Any], settings: Any) -> None:
     settings.FAST_READS = False
     response = Client().get("/api/professionals/", HTTP_AUTHORIZATION=bearer(data["staff"]))
