@@ -34,21 +34,20 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.redis]
 @pytest.fixture(autouse=True)
 def _redis_cache(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The production cache (the fast path counts the throttle in Redis; without
-    ``get_many_and_hit`` every request takes the whole stack)."""
+    ``get_many_and_hit`` every request takes the whole stack). Through pytest-django's
+    ``settings``, like the tests' own changes, so they are undone in the right order."""
     monkeypatch.setattr(FailOpenRedisCache, "down_until", 0.0)
-    with override_settings(
-        CACHES={
-            "default": {
-                "BACKEND": "core.degraded.FailOpenRedisCache",
-                "LOCATION": redis_url(),
-                "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-                "KEY_PREFIX": "fast-read-test",
-            }
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "core.degraded.FailOpenRedisCache",
+            "LOCATION": redis_url(),
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            "KEY_PREFIX": "fast-read-test",
         }
-    ):
-        cache.clear()
-        yield
-        cache.clear()
+    }
+    cache.clear()
+    yield
+    cache.clear()
 
 
 #: Differs per request by design.
@@ -448,8 +447,9 @@ def test_the_body_is_json_of_the_rows(data: dict[str, Any]) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_dead_connection_costs_a_fallback_not_an_error(caplog: pytest.LogCaptureFixture) -> None:
-    from django.db import connection
+    from django.db import connections
 
+    connection: Any = connections["default"]
     staff = make_user("fast-dead-staff", is_staff=True)
     ProfessionalFactory.create(preferred_name="Conexão Caída")
     client = Client(HTTP_AUTHORIZATION=bearer(staff))
