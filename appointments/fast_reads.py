@@ -102,5 +102,6 @@ PATIENTS = FastResource(
     list_serializer=PatientListSerializer,
     detail_serializer=PatientSerializer,
     filters={"search": _patient_search},
+    counted_apart=frozenset({"search"}),
     scope=None,  # a professional's patients: the whole stack (a subquery of appointments)
 )

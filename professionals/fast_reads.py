@@ -29,5 +29,6 @@ PROFESSIONALS = FastResource(
     list_serializer=ProfessionalSerializer,
     detail_serializer=ProfessionalSerializer,
     filters={"search": _search},
+    counted_apart=frozenset({"search"}),
     scope=_own,
 )

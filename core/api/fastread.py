@@ -123,6 +123,8 @@ class FastResource:
     detail_serializer: type
     #: Query parameters of the list: name -> conditions.
     filters: dict[str, Filter] = field(default_factory=dict)
+    #: Filters (a substring search) whose rows are counted by a plan of their own (below).
+    counted_apart: frozenset[str] = frozenset()
     #: The rows a non-staff user may read, as a condition on the table; ``Unserved`` to leave
     #: it to the whole stack (``user`` has a professional).
     scope: Callable[[Any, Any], Condition] | None = None
@@ -321,7 +323,7 @@ class FastReads:
             raise
 
     def _serve(self, request: HttpRequest, route: _Route, pk: str | None) -> HttpResponse:
-        conditions = self._conditions(route, request) if pk is None else []
+        conditions, apart = self._conditions(route, request) if pk is None else ([], False)
         user = self._authenticate(request, route)
         if pk is not None:
             conditions.append((f"{route.pk} = %s", [int(pk)]))
@@ -331,13 +333,15 @@ class FastReads:
                 raise Unserved("scope")
             conditions.append(scope(user, user.professional))
         if pk is None:
-            return self._list(request, route, conditions, user)
-        return self._detail(request, route, conditions, user)
+            return self._list(request, route, conditions, apart=apart)
+        return self._detail(request, route, conditions)
 
     # --- query string -------------------------------------------------------------------------
 
-    def _conditions(self, route: _Route, request: HttpRequest) -> list[Condition]:
+    def _conditions(self, route: _Route, request: HttpRequest) -> tuple[list[Condition], bool]:
+        """The query string's conditions, and whether one is to be counted apart."""
         conditions: list[Condition] = []
+        apart = False
         query = request.GET
         for name in query:
             values = query.getlist(name)
@@ -350,8 +354,10 @@ class FastReads:
             filter_ = route.resource.filters.get(name)
             if filter_ is None:
                 raise Unserved(f"parameter {name}")
-            conditions.extend(filter_(values[0]))
-        return conditions
+            found = filter_(values[0])
+            apart = apart or bool(found and name in route.resource.counted_apart)
+            conditions.extend(found)
+        return conditions, apart
 
     # --- who ----------------------------------------------------------------------------------
 
@@ -420,7 +426,7 @@ class FastReads:
         return loaded
 
     def _detail(
-        self, request: HttpRequest, route: _Route, conditions: list[Condition], user: Any
+        self, request: HttpRequest, route: _Route, conditions: list[Condition]
     ) -> HttpResponse:
         where, params = _where(conditions)
         with connections["default"].cursor() as cursor:
@@ -433,7 +439,7 @@ class FastReads:
         return self._respond(data, route.detail_headers)
 
     def _list(
-        self, request: HttpRequest, route: _Route, conditions: list[Condition], user: Any
+        self, request: HttpRequest, route: _Route, conditions: list[Condition], *, apart: bool
     ) -> HttpResponse:
         query = request.GET
         size = int(query.get("page_size") or StandardPagination.page_size)
@@ -444,11 +450,14 @@ class FastReads:
         bottom = (number - 1) * size
         cap = pagination.COUNT_CAP
         with connections["default"].cursor() as cursor:
-            cursor.execute(
-                f"SELECT COUNT(*) FROM (SELECT {route.pk} FROM {route.source}{where} "  # noqa: S608
-                f"LIMIT {cap + 1}) capped",
-                params,
-            )
+            matching = f"SELECT {route.pk} FROM {route.source}{where}"  # noqa: S608
+            if apart:
+                # A substring search: planned without the LIMIT (which would push the planner
+                # to a sequential scan evaluating the LIKE row by row until cap + 1 match —
+                # 45 ms instead of 4 ms over 50,000 patients); read lazily, still capped.
+                matching = f"WITH matching AS MATERIALIZED ({matching}) SELECT 1 FROM matching"  # noqa: S608
+            capped = f"SELECT COUNT(*) FROM ({matching} LIMIT {cap + 1}) capped"  # noqa: S608
+            cursor.execute(capped, params)
             count = int(cursor.fetchone()[0])
             estimated = count > cap
             if estimated:

@@ -467,3 +467,28 @@ def test_a_dead_connection_costs_a_fallback_not_an_error(caplog: pytest.LogCaptu
     assert response.content == healthy.content
     assert "answered by the whole stack" in caplog.text
     assert connection.is_usable()  # the whole stack's check replaced it
+
+
+def test_a_search_is_counted_by_a_plan_of_its_own(
+    data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A substring search's capped count reads a MATERIALIZED CTE (planned without the LIMIT,
+    so the trigram index serves it); the answer is the whole stack's, under and past the cap."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for index in range(4):
+        make_patient(f"Contagem Apartada {index}")
+    authorization = bearer(data["staff"])
+    for cap in (1000, 2):
+        monkeypatch.setattr(pagination, "COUNT_CAP", cap)
+        with CaptureQueriesContext(connection) as captured:
+            fast, whole = both("/api/patients/?search=apartada&page_size=2", authorization)
+        assert outcome(fast) == "served"
+        assert_same(fast, whole)
+        counts = [q["sql"] for q in captured.captured_queries if "COUNT(*)" in q["sql"]]
+        assert "MATERIALIZED" in counts[0]  # the fast path's (the whole stack's comes after)
+        assert (fast.json()["count"] == 4) == (cap == 1000)
+    with CaptureQueriesContext(connection) as captured:
+        both("/api/patients/", authorization)
+    assert not any("MATERIALIZED" in q["sql"] for q in captured.captured_queries)
