@@ -87,7 +87,7 @@ _PAGE = re.compile(r"[0-9]{1,9}")
 _PK = re.compile(r"[0-9]{1,18}")
 XFRAME_MIDDLEWARE = "django.middleware.clickjacking.XFrameOptionsMiddleware"
 #: ``Accept`` headers that DRF's negotiation answers with JSON (the browsable API otherwise).
-_JSON_ACCEPT = frozenset({"", "*/*", "application/json"})
+_JSON_ACCEPT = frozenset({"", "*/*", "application/json", "application/json, text/plain, */*"})
 
 
 class Unserved(Exception):

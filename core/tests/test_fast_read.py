@@ -287,6 +287,13 @@ def test_browsers_and_cors_keep_their_answers(data: dict[str, Any], settings: An
     assert_same(fast, whole)
 
 
+@pytest.mark.parametrize("accept", ["*/*", "application/json", "application/json, text/plain, */*"])
+def test_json_clients_are_served(data: dict[str, Any], accept: str) -> None:
+    fast, whole = both("/api/appointments/", bearer(data["staff"]), HTTP_ACCEPT=accept)
+    assert outcome(fast) == "served"
+    assert_same(fast, whole)
+
+
 def test_a_host_not_allowed_gets_the_whole_stacks_400(data: dict[str, Any], settings: Any) -> None:
     settings.ALLOWED_HOSTS = ["testserver"]
     fast, whole = both("/api/professionals/", bearer(data["staff"]), HTTP_HOST="evil.example")
