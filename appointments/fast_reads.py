@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django import forms
 
@@ -61,10 +60,6 @@ def _professional(value: str) -> list[Condition]:
     return [(f"{column(Appointment, 'professional')} = %s", [int(value)])]
 
 
-def _own_appointments(user: Any, professional: Any) -> Condition:
-    return f"{column(Appointment, 'professional')} = %s", [professional.pk]
-
-
 APPOINTMENTS = FastResource(
     prefix="appointments",
     view=AppointmentViewSet,
@@ -80,7 +75,7 @@ APPOINTMENTS = FastResource(
         "date_end": _until,
         "end_date": _until,
     },
-    scope=_own_appointments,
+    scope="professional",  # a professional user reads their own appointments
     related=Related("professional", PROFESSIONAL_SUMMARY_FIELDS),
 )
 
