@@ -10,6 +10,7 @@ class CoreConfig(AppConfig):
         from django.contrib.auth import get_user_model
         from django.contrib.auth.models import Group
         from django.core.signals import setting_changed
+        from django.db.backends.signals import connection_created
         from django.db.models.signals import (
             m2m_changed,
             post_delete,
@@ -24,6 +25,10 @@ class CoreConfig(AppConfig):
         from .api import token_user
         from .api.sessions import revoke_on_credentials_change
         from .operators import _after_migrate
+        from .pg_adapters import timestamptz_loader_install
+
+        # Timestamps parsed by psycopg's C loader (Django registers a pure-Python one).
+        connection_created.connect(timestamptz_loader_install, dispatch_uid="core.pg_timestamptz")
 
         # After auth's own post_migrate (permissions exist by then): the "operador" group.
         post_migrate.connect(_after_migrate, dispatch_uid="core.operator_group")
