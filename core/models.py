@@ -25,11 +25,22 @@ class AccessLog(models.Model):
         on_delete=models.SET_NULL,
         null=True,
         related_name="+",
+        # Append-only and written in batches of thousands: no foreign-key check per row (Django
+        # still applies SET_NULL when a user is deleted) and no index of its own
+        # (accesslog_actor_idx starts with it).
+        db_constraint=False,
+        db_index=False,
     )
     actor_username = models.CharField(_("nome de usuário"), max_length=150, blank=True)
     action = models.CharField(_("ação"), max_length=10, choices=AccessAction.choices)
     content_type = models.ForeignKey(
-        ContentType, verbose_name=_("tipo"), on_delete=models.CASCADE, related_name="+"
+        ContentType,
+        verbose_name=_("tipo"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        # As for actor (accesslog_object_idx starts with it).
+        db_constraint=False,
+        db_index=False,
     )
     object_id = models.CharField(_("id do registro"), max_length=64)
     ip_address = models.GenericIPAddressField(_("IP"), null=True, blank=True)

@@ -16,9 +16,11 @@ a CPF in lists) run as before around it. ``core/tests/test_body_parity.py`` hold
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import datetime as dt
-from collections.abc import Callable
+import decimal
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -58,6 +60,20 @@ def _current_zone() -> dt.tzinfo:
     return _zone.get() or timezone.get_current_timezone()
 
 
+@contextlib.contextmanager
+def zone_fixed() -> Iterator[None]:
+    """The current zone read once for everything represented inside (a page of rows):
+    ``timezone.get_current_timezone()`` costs as much as a whole row's numbers."""
+    if _zone.get() is not None:
+        yield
+        return
+    token = _zone.set(timezone.get_current_timezone())
+    try:
+        yield
+    finally:
+        _zone.reset(token)
+
+
 def _datetime_iso(field: serializers.DateTimeField) -> Emit | None:
     output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
     if not isinstance(output_format, str) or output_format.lower() != "iso-8601":
@@ -73,6 +89,34 @@ def _datetime_iso(field: serializers.DateTimeField) -> Emit | None:
         except OverflowError:
             return field.to_representation(value)  # DRF's "overflow" failure
         return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return emit
+
+
+#: Distinct values remembered per decimal field (money repeats: 150.00, 22.50, 0.00...).
+DECIMAL_MEMO_SIZE = 4096
+
+
+def _decimal_memo(field: serializers.DecimalField) -> Emit:
+    """DRF's ``DecimalField.to_representation`` (a context copy and a ``quantize`` a value,
+    six times a plain format) remembered per value. Equal ``Decimal`` values quantize to the
+    same output whatever their exponent (``150.0`` and ``150.00``); a zero is remembered with
+    its sign (``-0.00`` equals ``0.00`` but keeps it); nothing but a ``Decimal`` is (a float
+    equal to a ``Decimal`` is converted through ``str`` by DRF, to another value)."""
+    represent = field.to_representation
+    memo: dict[Any, Any] = {}
+
+    def emit(value: Any) -> Any:
+        if type(value) is not decimal.Decimal or not value.is_finite():
+            return represent(value)
+        key = value if value else ("zero", value.is_signed())
+        try:
+            return memo[key]
+        except KeyError:
+            text = represent(value)
+            if len(memo) < DECIMAL_MEMO_SIZE:
+                memo[key] = text
+            return text
 
     return emit
 
@@ -98,6 +142,10 @@ def _converter(field: serializers.Field[Any, Any, Any, Any]) -> Emit | None:
         return str
     if method is serializers.DateTimeField.to_representation:
         return _datetime_iso(field) or field.to_representation  # type: ignore[arg-type]
+    if method is serializers.DecimalField.to_representation and not getattr(
+        field, "localize", True
+    ):
+        return _decimal_memo(field)  # type: ignore[arg-type]
     if method in _SELF_CONTAINED:
         return field.to_representation
     return None
@@ -178,12 +226,10 @@ class CompiledReadMixin:
     def to_representation(self, instance: Any) -> dict[str, Any]:
         plan = type(self).compiled_plan()
         if plan is not None:
-            zone = _zone.set(timezone.get_current_timezone())
-            try:
-                return self.represent_with(plan, instance)
-            except (AttributeError, KeyError, ObjectDoesNotExist):
-                pass  # a missing attribute (an unsaved instance, a dict): DRF's rules apply
-            finally:
-                _zone.reset(zone)
+            with zone_fixed():
+                try:
+                    return self.represent_with(plan, instance)
+                except (AttributeError, KeyError, ObjectDoesNotExist):
+                    pass  # a missing attribute (an unsaved instance, a dict): DRF's rules apply
         represented: dict[str, Any] = super().to_representation(instance)  # type: ignore[misc]
         return represented

@@ -60,6 +60,7 @@ from core.audit import AccessLoggedMixin, access_log_record
 from core.models import AccessAction
 
 from . import pagination
+from .compiled import zone_fixed
 from .filtering import FilterBackend
 from .pagination import StandardPagination
 from .permissions import RolePermission
@@ -495,11 +496,13 @@ class FastReads:
                 else replace_query_param(url, "page", number - 1)
             )
         serializer = route.list_serializer
+        with zone_fixed():
+            results = [serializer.to_representation(row) for row in rows]
         data = {
             "count": count,
             "next": replace_query_param(url, "page", number + 1) if more else None,
             "previous": previous,
-            "results": [serializer.to_representation(row) for row in rows],
+            "results": results,
         }
         return self._respond(data, route.list_headers)
 

@@ -200,3 +200,84 @@ def test_datetimes_follow_the_active_zone_as_drf_does(seeded: dict[str, Any], zo
     assert _render(compiled) == _render(legacy)
     offset = "Z" if zone == "UTC" else ("-03:00" if zone == "America/Sao_Paulo" else "+05:30")
     assert all(str(item["created_at"]).endswith(offset) for item in compiled)
+
+
+DECIMALS = [
+    Decimal("150.00"),
+    Decimal("150.0"),
+    Decimal("150"),
+    Decimal("0.00"),
+    Decimal("-0.00"),
+    Decimal("0"),
+    Decimal("-0"),
+    Decimal("0E+5"),
+    Decimal("2.675"),
+    Decimal("2.665"),
+    Decimal("-22.505"),
+    Decimal("99999999.99"),
+    Decimal("1E+3"),
+    Decimal("NaN"),
+    Decimal("Infinity"),
+    150,
+    2.675,
+    "12.5",
+]
+
+
+@pytest.mark.parametrize("coerce", [True, False])
+def test_the_remembered_decimal_output_is_drfs_for_every_value_and_order(coerce: bool) -> None:
+    """The memo of compiled decimal fields: each value gives DRF's output (or DRF's error),
+    first seen or remembered, whatever was seen before it (equal values, signed zeros)."""
+    from rest_framework import serializers
+
+    from core.api.compiled import _decimal_memo
+
+    field = serializers.DecimalField(max_digits=10, decimal_places=2, coerce_to_string=coerce)
+
+    def drf(value: Any) -> Any:
+        try:
+            return ("ok", field.to_representation(value))
+        except Exception as error:  # noqa: BLE001 - the same failure is the point
+            return ("error", type(error))
+
+    emit = _decimal_memo(field)
+
+    def ours(value: Any) -> Any:
+        try:
+            return ("ok", emit(value))
+        except Exception as error:  # noqa: BLE001
+            return ("error", type(error))
+
+    for order in (DECIMALS, list(reversed(DECIMALS)), DECIMALS):
+        for value in order:
+            expected, got = drf(value), ours(value)
+            if expected[0] == "ok" and isinstance(expected[1], Decimal) and expected[1].is_nan():
+                assert got[0] == "ok"
+                assert got[1].is_nan()
+            else:
+                assert got == expected, value
+    assert str(ours(Decimal("-0.00"))[1]) == "-0.00"
+    assert str(ours(Decimal("0.00"))[1]) == "0.00"
+
+
+def test_a_page_reads_the_zone_once(seeded: dict[str, Any], monkeypatch: Any) -> None:
+    from django.utils import timezone
+
+    from appointments.serializers import AppointmentSerializer
+    from core.api import compiled
+
+    rows = _in_order(Appointment, list(Appointment.objects.values_list("pk", flat=True)))
+    assert len(rows) > 1
+    calls = []
+    real = timezone.get_current_timezone
+
+    def counted() -> Any:
+        calls.append(1)
+        return real()
+
+    monkeypatch.setattr(timezone, "get_current_timezone", counted)
+    serializer = AppointmentSerializer(context={"view": _View("list")})
+    with timezone.override("Asia/Kolkata"), compiled.zone_fixed():
+        page = [serializer.to_representation(row) for row in rows]
+    assert len(calls) == 1
+    assert all(str(item["created_at"]).endswith("+05:30") for item in page)
