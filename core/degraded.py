@@ -176,6 +176,18 @@ class FailOpenRedisCache(RedisCache):
         return self._read_and_hit([], key, seconds)[1]
 
     @_fail_open(_constant(None))
+    def flag_raise(self, key: str, seconds: int) -> bool | None:
+        """Raise a shared flag (``SET NX EX``): True when this call raised it, False when it
+        was already up, None while Redis is unreachable (nobody can tell)."""
+        redis_key = self.make_and_validate_key(key)
+        client = self._cache.get_client(redis_key, write=True)  # type: ignore[attr-defined]
+        return bool(client.set(redis_key, 1, ex=seconds, nx=True))
+
+    def flag_lower(self, key: str) -> None:
+        """Lower the flag (``DEL``); while Redis is unreachable it expires by itself."""
+        self.delete(key)
+
+    @_fail_open(_constant(None))
     def get_many_and_hit(
         self, keys: list[str], window: str, seconds: int
     ) -> tuple[dict[str, Any], tuple[int, float] | None] | None:

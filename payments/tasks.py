@@ -15,6 +15,7 @@ from celery import Task, shared_task
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from payments.models import Charge, ChargeStatus
 from payments.services import charge_actions, charges, notifications, onboarding, webhooks
@@ -105,6 +106,63 @@ def sync_stale_charges_task() -> int:
 @shared_task(name="payments.tasks.replay_failed_webhooks_task")
 def replay_failed_webhooks_task() -> dict[str, int]:
     return webhooks.webhook_events_replay()
+
+
+#: The shared flag "a drain is pending" (see ``webhook_processing_request``).
+WEBHOOK_DRAIN_FLAG = "payments:webhook-drain-pending"
+#: How long a raised flag lives if its drain never runs (a lost message, a dead worker): past
+#: it, the next webhook asks again (and the replay task is the net for a quiet period).
+WEBHOOK_DRAIN_FLAG_SECONDS = 30
+#: Events one drain processes before it hands over to another drain.
+WEBHOOK_DRAIN_BATCH = 200
+
+
+def webhook_processing_request(event_id: int) -> None:
+    """After a webhook event's store commits: have it processed.
+
+    With the shared Redis cache, the events are processed by a coalesced drain: the request
+    raises a shared flag and publishes ``drain_webhook_events_task`` only when it raised it;
+    the drain lowers the flag *before* reading the RECEIVED events, so an event committed
+    before a flag that the drain lowered is read by that drain, and one whose flag found no
+    flag up publishes a new drain. Under a stream of webhooks a request then costs one
+    ``SET NX`` instead of a task message. Without a shared flag (a per-process cache) each
+    event gets its own task, as before. Either way, an event whose message is lost stays
+    RECEIVED and the replay task processes it (``WEBHOOK_STRANDED_AFTER_SECONDS``).
+    """
+    from django.core.cache import cache
+
+    try:
+        flag_raise = getattr(cache, "flag_raise", None)
+        if flag_raise is None:
+            process_webhook_event_task.delay(event_id)
+            return
+        raised = flag_raise(WEBHOOK_DRAIN_FLAG, WEBHOOK_DRAIN_FLAG_SECONDS)
+        if raised is False:
+            return  # a drain is pending: it reads this event (committed before it saw the flag)
+        if drain_webhook_events_task.delay() is None and raised:
+            cache.delete(WEBHOOK_DRAIN_FLAG)  # broker down: the next event tries again
+    except Exception:  # after the answer's commit: never the request's failure
+        logger.exception("webhook event %s left to the replay", event_id)
+
+
+@shared_task(name="payments.tasks.drain_webhook_events_task")
+def drain_webhook_events_task() -> dict[str, int]:
+    """Process the RECEIVED webhook events (see ``webhook_processing_request``). Safe to run
+    twice or concurrently: each event is processed under its row lock, once."""
+    from django.core.cache import cache
+
+    flag_lower = getattr(cache, "flag_lower", None)
+    if flag_lower is not None:
+        flag_lower(WEBHOOK_DRAIN_FLAG)  # first: an event stored from now on asks again
+    counts, failed, more = webhooks.webhook_events_drain(limit=WEBHOOK_DRAIN_BATCH)
+    for event_id in failed:  # each with its own backoff, as a first failed task would
+        try:
+            process_webhook_event_task.apply_async((event_id,), countdown=retry_delay(attempt=1))
+        except BrokerError as error:  # the broker is gone: the replay task retries it
+            logger.warning("webhook event %s left to the replay: %s", event_id, error)
+    if more:
+        drain_webhook_events_task.delay()
+    return counts
 
 
 @shared_task(bind=True, name="payments.tasks.process_webhook_event_task", max_retries=8)

@@ -42,7 +42,7 @@ from payments.serializers import (
 from payments.services import charge_actions, webhooks
 from payments.services.asaas_service import AsaasError
 from payments.services.webhook_payload import webhook_payload_scrub
-from payments.tasks import process_webhook_event_task
+from payments.tasks import webhook_processing_request
 from payments.throttling import AsaasRefreshThrottle, wants_refresh
 
 TAG = "Pagamentos"
@@ -257,7 +257,7 @@ class AsaasWebhookView(APIView):
             # Stored (committed) before the answer: from here on the event is never lost.
             # Store first, answer, process after: a task applies it once the store commits
             # (the replay task picks it up if the broker is down), so Asaas gets its 200 fast.
-            transaction.on_commit(partial(process_webhook_event_task.delay, event.pk), robust=True)
+            transaction.on_commit(partial(webhook_processing_request, event.pk), robust=True)
             outcome = WebhookOutcome.RECEIVED
         return Response({"received": True, "duplicate": not created, "outcome": outcome})
 

@@ -319,3 +319,23 @@ def webhook_events_replay(*, limit: int = 500) -> dict[str, int]:
         outcome = webhook_event_process(event_id=event_id)
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts
+
+
+def webhook_events_drain(*, limit: int = 500) -> tuple[dict[str, int], list[int], bool]:
+    """Process the stored events not yet processed (RECEIVED), oldest first: the drain that
+    webhook requests ask for (``payments.tasks.webhook_processing_request``). Returns the
+    outcomes counted, the ids that FAILED (for their own retried task) and whether more were
+    waiting than ``limit``."""
+    ids = list(
+        WebhookEvent.objects.filter(outcome=WebhookOutcome.RECEIVED)
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)[: limit + 1]
+    )
+    counts: dict[str, int] = {}
+    failed: list[int] = []
+    for event_id in ids[:limit]:
+        outcome = webhook_event_process(event_id=event_id)
+        counts[outcome] = counts.get(outcome, 0) + 1
+        if outcome == WebhookOutcome.FAILED:
+            failed.append(event_id)
+    return counts, failed, len(ids) > limit

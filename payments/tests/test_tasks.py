@@ -24,6 +24,7 @@ from payments.tasks import (
     process_webhook_event_task,
     sweep_unsubmitted_charges_task,
     sync_stale_charges_task,
+    webhook_processing_request,
 )
 from professionals.models import Professional
 
@@ -328,9 +329,7 @@ def test_a_paid_webhook_enqueues_the_notification_after_commit(
     # Stored and answered; the processing is enqueued once the store commits.
     assert response.json()["outcome"] == "RECEIVED"
     [enqueued] = [
-        c.args
-        for c in answered
-        if isinstance(c, partial) and c.func == process_webhook_event_task.delay
+        c.args for c in answered if isinstance(c, partial) and c.func == webhook_processing_request
     ]
     with django_capture_on_commit_callbacks() as callbacks:
         assert process_webhook_event_task(*enqueued) == "PROCESSED"  # as the worker runs it

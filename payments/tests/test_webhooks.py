@@ -563,7 +563,7 @@ def test_an_answered_event_is_stored_and_its_processing_enqueued_on_commit(
     down, the replay task would pick the RECEIVED event up (test above)."""
     from functools import partial
 
-    from payments.tasks import process_webhook_event_task
+    from payments.tasks import webhook_processing_request
 
     at_status(appointment, PaymentStatus.PROCESSING)
     body = event_body(appointment, "PAYMENT_CONFIRMED")
@@ -578,9 +578,7 @@ def test_an_answered_event_is_stored_and_its_processing_enqueued_on_commit(
     assert stored.outcome == WebhookOutcome.RECEIVED
     assert Appointment.objects.get(pk=appointment.pk).status == PaymentStatus.PROCESSING
     enqueued = [
-        c.args
-        for c in callbacks
-        if isinstance(c, partial) and c.func == process_webhook_event_task.delay
+        c.args for c in callbacks if isinstance(c, partial) and c.func == webhook_processing_request
     ]
     assert enqueued == [(stored.pk,)]
 
