@@ -193,6 +193,34 @@ class AppointmentPaymentViewSet(StrictQueryParamsMixin, viewsets.GenericViewSet[
         return self._respond(appointment.pk)
 
 
+def webhook_body_parse(body: bytes) -> Any:
+    """The webhook's JSON body, strictly parsed; ``ValidationError`` (400) otherwise."""
+    try:
+        # Depth and NUL only matter in what is kept (the allowlist drops the rest).
+        payload = strict_json_loads(body, parse_float=Decimal, check_tree=False)
+        if isinstance(payload, dict):
+            json_tree_check(webhook_payload_scrub(payload))
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError(
+            {"non_field_errors": [_("O corpo da requisição não é um JSON válido.")]}
+        ) from None
+    if isinstance(payload, dict) and not isinstance(payload.get("payment", {}), dict):
+        raise ValidationError({"payment": [_("Informe um objeto.")]})
+    return payload
+
+
+def webhook_answer(event: Any, created: bool) -> dict[str, Any]:
+    """The acknowledgement; a new event is handed to its processing once its store commits."""
+    outcome = event.outcome
+    if created:
+        # Stored (committed) before the answer: from here on the event is never lost.
+        # Store first, answer, process after: a task applies it once the store commits
+        # (the replay task picks it up if the broker is down), so Asaas gets its 200 fast.
+        transaction.on_commit(partial(webhook_processing_request, event.pk), robust=True)
+        outcome = WebhookOutcome.RECEIVED
+    return {"received": True, "duplicate": not created, "outcome": outcome}
+
+
 class AsaasWebhookView(APIView):
     """Receives Asaas webhooks. Authenticated by the static ``asaas-access-token`` header."""
 
@@ -240,26 +268,9 @@ class AsaasWebhookView(APIView):
                 {"detail": _("Token de webhook ausente ou inválido.")},
                 status=status.HTTP_401_UNAUTHORIZED,
             )
-        try:
-            # Depth and NUL only matter in what is kept (the allowlist drops the rest).
-            payload = strict_json_loads(request.body, parse_float=Decimal, check_tree=False)
-            if isinstance(payload, dict):
-                json_tree_check(webhook_payload_scrub(payload))
-        except (ValueError, UnicodeDecodeError):
-            raise ValidationError(
-                {"non_field_errors": [_("O corpo da requisição não é um JSON válido.")]}
-            ) from None
-        if isinstance(payload, dict) and not isinstance(payload.get("payment", {}), dict):
-            raise ValidationError({"payment": [_("Informe um objeto.")]})
+        payload = webhook_body_parse(request.body)
         event, created = webhooks.webhook_event_store(payload=payload)
-        outcome = event.outcome
-        if created:
-            # Stored (committed) before the answer: from here on the event is never lost.
-            # Store first, answer, process after: a task applies it once the store commits
-            # (the replay task picks it up if the broker is down), so Asaas gets its 200 fast.
-            transaction.on_commit(partial(webhook_processing_request, event.pk), robust=True)
-            outcome = WebhookOutcome.RECEIVED
-        return Response({"received": True, "duplicate": not created, "outcome": outcome})
+        return Response(webhook_answer(event, created))
 
 
 class PaymentMetricsView(APIView):

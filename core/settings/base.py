@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     # GET of a list or a detail answered without DRF when it can be (core/api/fastread.py).
     "core.api.fastread.FastReadMiddleware",
+    # POST of an Asaas webhook acknowledged without DRF when it can be (payments/fast_webhook.py).
+    "payments.fast_webhook.FastWebhookMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -219,6 +221,8 @@ AUDIT_BUFFER_RECORDS = env.int("AUDIT_BUFFER_RECORDS", default=500)
 # DRF's dispatch when they can be, with the same checks and bodies (core/api/fastread.py);
 # false sends every request through the whole stack.
 FAST_READS = env.bool("FAST_READS", default=True)
+# The same for the Asaas webhook's common case (payments/fast_webhook.py).
+FAST_WEBHOOKS = env.bool("FAST_WEBHOOKS", default=True)
 FAST_READ_RESOURCES = [
     "professionals.fast_reads.PROFESSIONALS",
     "appointments.fast_reads.APPOINTMENTS",

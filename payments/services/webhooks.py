@@ -22,7 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -91,10 +91,16 @@ def webhook_event_store(*, payload: Any) -> tuple[WebhookEvent, bool]:
         payload=webhook_payload_scrub(payload),
         request_id=request_id_get(),
     )
+    connection = connections[WebhookEvent.objects.db]
+    if connection.vendor == "postgresql":
+        # One statement whatever happens: a duplicate id inserts nothing and raises nothing
+        # (no savepoint inside a caller's transaction); outside one it is committed when it
+        # returns, with no BEGIN/COMMIT round trips around it.
+        if not _insert_unless_known(event, connection):
+            return WebhookEvent.objects.get(event_id=event_id), False
+        return event, True
     try:
         if transaction.get_autocommit():
-            # The INSERT is its own transaction: committed when it returns, and a duplicate
-            # id leaves the connection usable. No BEGIN/COMMIT round trips around it.
             event.save(force_insert=True)
         else:  # inside a caller's transaction: a savepoint keeps it usable after a duplicate
             with transaction.atomic():
@@ -102,6 +108,32 @@ def webhook_event_store(*, payload: Any) -> tuple[WebhookEvent, bool]:
     except IntegrityError:
         return WebhookEvent.objects.get(event_id=event_id), False
     return event, True
+
+
+def _insert_unless_known(event: WebhookEvent, connection: Any) -> bool:
+    """``INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING id`` of ``event`` (its
+    fields' own ``pre_save`` and database preparation, as ``save()`` does them): True and
+    its ``pk`` set when the row is new, False when the id was already stored."""
+    meta = WebhookEvent._meta
+    quote = connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(event, add=True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Identifiers from the model's meta, values as parameters.
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"ON CONFLICT ({quote(meta.get_field('event_id').column)}) DO NOTHING "
+            f"RETURNING {quote(meta.pk.column)}",
+            values,
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    event.pk = row[0]
+    event._state.adding = False
+    event._state.db = connection.alias
+    return True
 
 
 class AppointmentBusy(Exception):
