@@ -30,7 +30,7 @@ from django.urls import reverse
 from rest_framework.exceptions import APIException
 from rest_framework.permissions import AllowAny
 
-from core.api.fastread import _JSON_ACCEPT, OUTCOME_ATTRIBUTE, XFRAME_MIDDLEWARE, Unserved
+from core.api.fastread import JSON_ACCEPT, OUTCOME_ATTRIBUTE, XFRAME_MIDDLEWARE, Unserved
 from core.api.renderers import FastJSONRenderer
 from core.api.throttling import ScopedRateThrottle, prehit_store, window_key
 from core.exceptions import BusinessRuleError
@@ -71,7 +71,7 @@ class _Webhook:
             request.get_host()  # as CommonMiddleware does: a host not allowed is its 400
         except DisallowedHost as error:
             raise Unserved("host") from error
-        if request.META.get("HTTP_ACCEPT", "").strip() not in _JSON_ACCEPT:
+        if request.META.get("HTTP_ACCEPT", "").strip() not in JSON_ACCEPT:
             raise Unserved("Accept")
         if int(request.META.get("CONTENT_LENGTH") or 0) > settings.WEBHOOK_MAX_BYTES:
             raise Unserved("too large")

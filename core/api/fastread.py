@@ -88,7 +88,7 @@ _PAGE = re.compile(r"[0-9]{1,9}")
 _PK = re.compile(r"[0-9]{1,18}")
 XFRAME_MIDDLEWARE = "django.middleware.clickjacking.XFrameOptionsMiddleware"
 #: ``Accept`` headers that DRF's negotiation answers with JSON (the browsable API otherwise).
-_JSON_ACCEPT = frozenset({"", "*/*", "application/json", "application/json, text/plain, */*"})
+JSON_ACCEPT = frozenset({"", "*/*", "application/json", "application/json, text/plain, */*"})
 
 
 class Unserved(Exception):
@@ -299,7 +299,7 @@ class FastReads:
             request.get_host()  # as CommonMiddleware does: a host not allowed is its 400
         except DisallowedHost as error:
             raise Unserved("host") from error
-        if request.META.get("HTTP_ACCEPT", "").strip() not in _JSON_ACCEPT:
+        if request.META.get("HTTP_ACCEPT", "").strip() not in JSON_ACCEPT:
             raise Unserved("Accept")
         if connections["default"].vendor != "postgresql":
             raise Unserved("database")
