@@ -56,6 +56,26 @@ def redis_url() -> str:
     return os.environ.get("REDIS_URL", "")
 
 
+def redis_cache_use(settings: Any, monkeypatch: pytest.MonkeyPatch, prefix: str) -> None:
+    """The production cache (``FailOpenRedisCache`` on the test Redis, under its own key
+    prefix, reachable from the first call), set through pytest-django's ``settings`` like the
+    tests' own changes, so they are undone in the right order; emptied."""
+    from django.core.cache import cache
+
+    from core.degraded import FailOpenRedisCache
+
+    monkeypatch.setattr(FailOpenRedisCache, "down_until", 0.0)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "core.degraded.FailOpenRedisCache",
+            "LOCATION": redis_url(),
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            "KEY_PREFIX": prefix,
+        }
+    }
+    cache.clear()
+
+
 def _redis_answers() -> bool:
     url = redis_url()
     if not url:

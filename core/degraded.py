@@ -183,10 +183,6 @@ class FailOpenRedisCache(RedisCache):
         client = self._cache.get_client(redis_key, write=True)  # type: ignore[attr-defined]
         return bool(client.set(redis_key, 1, ex=seconds, nx=True))
 
-    def flag_lower(self, key: str) -> None:
-        """Lower the flag (``DEL``); while Redis is unreachable it expires by itself."""
-        self.delete(key)
-
     @_fail_open(_constant(None))
     def get_many_and_hit(
         self, keys: list[str], window: str, seconds: int

@@ -23,16 +23,20 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import DisallowedHost
-from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from rest_framework.exceptions import APIException
 from rest_framework.permissions import AllowAny
 
-from core.api.fastread import JSON_ACCEPT, OUTCOME_ATTRIBUTE, XFRAME_MIDDLEWARE, Unserved
+from core.api.fastread import (
+    XFRAME_MIDDLEWARE,
+    Unserved,
+    client_check,
+    health_check_skipped,
+    served_or_passed_on,
+)
 from core.api.renderers import FastJSONRenderer
-from core.api.throttling import ScopedRateThrottle, prehit_store, window_key
+from core.api.throttling import ScopedRateThrottle, anonymous_window_of, prehit_store
 from core.exceptions import BusinessRuleError
 from payments.services import webhooks
 
@@ -67,12 +71,7 @@ class _Webhook:
             self.headers["X-Frame-Options"] = str(settings.X_FRAME_OPTIONS)
 
     def serve(self, request: HttpRequest) -> HttpResponse:
-        try:
-            request.get_host()  # as CommonMiddleware does: a host not allowed is its 400
-        except DisallowedHost as error:
-            raise Unserved("host") from error
-        if request.META.get("HTTP_ACCEPT", "").strip() not in JSON_ACCEPT:
-            raise Unserved("Accept")
+        client_check(request)
         if int(request.META.get("CONTENT_LENGTH") or 0) > settings.WEBHOOK_MAX_BYTES:
             raise Unserved("too large")
         self._throttle(request)
@@ -82,7 +81,8 @@ class _Webhook:
 
         try:
             payload = webhook_body_parse(request.body)
-            event, created = webhooks.webhook_event_store(payload=payload)
+            with health_check_skipped():
+                event, created = webhooks.webhook_event_store(payload=payload)
         except (APIException, BusinessRuleError) as error:
             raise Unserved("body") from error
         return self._respond(webhook_answer(event, created))
@@ -91,21 +91,14 @@ class _Webhook:
         hit_window = getattr(cache, "hit_window", None)
         if hit_window is None:
             raise Unserved("throttle")
-        throttle = ScopedRateThrottle()
-        throttle.scope = getattr(self.view, throttle.scope_attr, None)
-        if not throttle.scope:
+        counter = anonymous_window_of(self.view, request)
+        if counter is None:
             return
-        throttle.rate = throttle.get_rate()
-        if throttle.rate is None:
-            return
-        throttle.num_requests, throttle.duration = throttle.parse_rate(throttle.rate)
-        # The view authenticates nobody: DRF's key for an anonymous caller, by address.
-        ident = throttle.get_ident(request)  # type: ignore[arg-type]
-        window = window_key(throttle.cache_format % {"scope": throttle.scope, "ident": ident})
-        hit = hit_window(window, int(throttle.duration or 0))
+        window, seconds, allowed = counter
+        hit = hit_window(window, seconds)
         # From here the hit is counted: the whole stack must not count it again.
         prehit_store(request, window, hit)
-        if hit is not None and hit[0] > throttle.num_requests:
+        if hit is not None and hit[0] > allowed:
             raise Unserved("throttled")
 
     def _respond(self, data: dict[str, Any]) -> HttpResponse:
@@ -137,29 +130,4 @@ class FastWebhookMiddleware:
         webhook = self.webhook
         if webhook is None or request.path_info != webhook.path:
             return self.get_response(request)
-        connection: Any = connections["default"]
-        unchecked = bool(
-            connection.connection is not None
-            and connection.health_check_enabled
-            and not connection.health_check_done
-        )
-        connection.health_check_done = connection.health_check_done or unchecked
-        try:
-            response = webhook.serve(request)
-        except Unserved as reason:
-            return self._whole_stack(request, str(reason), unchecked)
-        except DatabaseError as error:  # e.g. a connection that died: the whole stack's check
-            logger.warning("fast webhook: %s, answered by the whole stack", type(error).__name__)
-            return self._whole_stack(request, "database", unchecked)
-        except Exception:  # a fault here must not cost Asaas its answer
-            logger.exception("fast webhook failed: answered by the whole stack")
-            return self._whole_stack(request, "error", unchecked)
-        setattr(request, OUTCOME_ATTRIBUTE, "served")
-        return response
-
-    def _whole_stack(self, request: HttpRequest, reason: str, unchecked: bool) -> HttpResponse:
-        if unchecked:
-            connection: Any = connections["default"]
-            connection.health_check_done = False
-        setattr(request, OUTCOME_ATTRIBUTE, reason)
-        return self.get_response(request)
+        return served_or_passed_on(request, webhook.serve, self.get_response, "webhook")

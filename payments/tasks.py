@@ -151,9 +151,7 @@ def drain_webhook_events_task() -> dict[str, int]:
     twice or concurrently: each event is processed under its row lock, once."""
     from django.core.cache import cache
 
-    flag_lower = getattr(cache, "flag_lower", None)
-    if flag_lower is not None:
-        flag_lower(WEBHOOK_DRAIN_FLAG)  # first: an event stored from now on asks again
+    cache.delete(WEBHOOK_DRAIN_FLAG)  # first: an event stored from now on asks again
     counts, failed, more = webhooks.webhook_events_drain(limit=WEBHOOK_DRAIN_BATCH)
     for event_id in failed:  # each with its own backoff, as a first failed task would
         try:

@@ -34,11 +34,12 @@ over varied data, and ``FAST_READS=false`` turns the path off. See docs/DESEMPEN
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -295,32 +296,13 @@ class FastReads:
         pk = parts[3] if len(parts) == 5 else None
         if pk is not None and not _PK.fullmatch(pk):
             raise Unserved("path")
-        try:
-            request.get_host()  # as CommonMiddleware does: a host not allowed is its 400
-        except DisallowedHost as error:
-            raise Unserved("host") from error
-        if request.META.get("HTTP_ACCEPT", "").strip() not in JSON_ACCEPT:
-            raise Unserved("Accept")
+        client_check(request)
         if connections["default"].vendor != "postgresql":
             raise Unserved("database")
         if pk is not None and request.GET:
             raise Unserved("query")
-        connection: Any = connections["default"]
-        # The connection's health check (a round trip before the request's first statement)
-        # is skipped here: on a dead connection the read fails, the whole stack answers, and
-        # its check — put back below — replaces the connection.
-        unchecked = bool(
-            connection.connection is not None
-            and connection.health_check_enabled
-            and not connection.health_check_done
-        )
-        connection.health_check_done = connection.health_check_done or unchecked
-        try:
+        with health_check_skipped():
             return self._serve(request, route, pk)
-        except BaseException:
-            if unchecked:
-                connection.health_check_done = False
-            raise
 
     def _serve(self, request: HttpRequest, route: _Route, pk: str | None) -> HttpResponse:
         conditions, apart = self._conditions(route, request) if pk is None else ([], False)
@@ -546,6 +528,62 @@ def _where(conditions: list[Condition]) -> tuple[str, list[Any]]:
     return " WHERE " + " AND ".join(f"({sql})" for sql, _values in conditions), params
 
 
+def client_check(request: HttpRequest) -> None:
+    """``Unserved`` unless the whole stack would answer this client in JSON: a ``Host`` it
+    allows (CommonMiddleware's 400 otherwise) and an ``Accept`` its negotiation gives JSON."""
+    try:
+        request.get_host()
+    except DisallowedHost as error:
+        raise Unserved("host") from error
+    if request.META.get("HTTP_ACCEPT", "").strip() not in JSON_ACCEPT:
+        raise Unserved("Accept")
+
+
+@contextlib.contextmanager
+def health_check_skipped() -> Iterator[None]:
+    """No connection health check (a round trip before the request's first statement) inside:
+    on a dead connection the statement fails, the whole stack answers, and its check — put
+    back on the way out of a failure — replaces the connection."""
+    connection: Any = connections["default"]
+    unchecked = bool(
+        connection.connection is not None
+        and connection.health_check_enabled
+        and not connection.health_check_done
+    )
+    connection.health_check_done = connection.health_check_done or unchecked
+    try:
+        yield
+    except BaseException:
+        if unchecked:
+            connection.health_check_done = False
+        raise
+
+
+def served_or_passed_on(
+    request: HttpRequest,
+    serve: Callable[[HttpRequest], HttpResponse],
+    get_response: Callable[[HttpRequest], HttpResponse],
+    what: str,
+) -> HttpResponse:
+    """``serve``'s answer, or the whole stack's when it raises (``Unserved``, a database
+    error such as a dead connection, any fault); the outcome is set on the request."""
+    try:
+        response = serve(request)
+    except Unserved as reason:
+        setattr(request, OUTCOME_ATTRIBUTE, str(reason))
+        return get_response(request)
+    except DatabaseError as error:  # e.g. a connection that died: the whole stack's check
+        logger.warning("fast %s: %s, answered by the whole stack", what, type(error).__name__)
+        setattr(request, OUTCOME_ATTRIBUTE, "database")
+        return get_response(request)
+    except Exception:  # a fault here must not cost the client the answer
+        logger.exception("fast %s failed: answered by the whole stack", what)
+        setattr(request, OUTCOME_ATTRIBUTE, "error")
+        return get_response(request)
+    setattr(request, OUTCOME_ATTRIBUTE, "served")
+    return response
+
+
 class FastReadMiddleware:
     """Serves the fast reads (see the module's docstring); everything else passes on."""
 
@@ -556,18 +594,4 @@ class FastReadMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not settings.FAST_READS or request.method != "GET":
             return self.get_response(request)
-        try:
-            response = self.reads.serve(request)
-        except Unserved as reason:
-            setattr(request, OUTCOME_ATTRIBUTE, str(reason))
-            return self.get_response(request)
-        except DatabaseError as error:  # e.g. a connection that died: the whole stack's check
-            logger.warning("fast read: %s, answered by the whole stack", type(error).__name__)
-            setattr(request, OUTCOME_ATTRIBUTE, "database")
-            return self.get_response(request)
-        except Exception:  # a fault here must not cost the client the answer
-            logger.exception("fast read failed: answered by the whole stack")
-            setattr(request, OUTCOME_ATTRIBUTE, "error")
-            return self.get_response(request)
-        setattr(request, OUTCOME_ATTRIBUTE, "served")
-        return response
+        return served_or_passed_on(request, self.reads.serve, self.get_response, "read")

@@ -114,3 +114,21 @@ class ScopedRateThrottle(OneTripThrottleMixin, drf.ScopedRateThrottle):
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return OneTripThrottleMixin.allow_request(self, request, view)
+
+
+def anonymous_window_of(view: Any, request: Any) -> tuple[str, int, int] | None:
+    """The scoped throttle's counter of ``view`` for the anonymous caller of ``request``
+    (window key, seconds, hits allowed), as ``ScopedRateThrottle.allow_request`` counts it
+    for a view that authenticates nobody; None when it counts nothing."""
+    if ScopedRateThrottle not in view.throttle_classes:
+        return None
+    throttle = ScopedRateThrottle()
+    throttle.scope = getattr(view, throttle.scope_attr, None)
+    if not throttle.scope:
+        return None
+    throttle.rate = throttle.get_rate()
+    if throttle.rate is None:
+        return None
+    allowed, seconds = throttle.parse_rate(throttle.rate)
+    key = throttle.cache_format % {"scope": throttle.scope, "ident": throttle.get_ident(request)}
+    return window_key(key), int(seconds or 0), int(allowed or 0)

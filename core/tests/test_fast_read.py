@@ -18,10 +18,9 @@ from django.test.utils import override_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from appointments.models import Appointment, Patient
-from conftest import redis_url
+from conftest import redis_cache_use
 from core.api import fastread, pagination
 from core.api.throttling import UserRateThrottle, window_key
-from core.degraded import FailOpenRedisCache
 from core.models import AccessLog
 from core.tests.access_fixtures import make_patient, make_user
 from core.tests.factories import ProfessionalFactory
@@ -36,16 +35,7 @@ def _redis_cache(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
     """The production cache (the fast path counts the throttle in Redis; without
     ``get_many_and_hit`` every request takes the whole stack). Through pytest-django's
     ``settings``, like the tests' own changes, so they are undone in the right order."""
-    monkeypatch.setattr(FailOpenRedisCache, "down_until", 0.0)
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "core.degraded.FailOpenRedisCache",
-            "LOCATION": redis_url(),
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-            "KEY_PREFIX": "fast-read-test",
-        }
-    }
-    cache.clear()
+    redis_cache_use(settings, monkeypatch, "fast-read-test")
     yield
     cache.clear()
 

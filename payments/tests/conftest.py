@@ -284,3 +284,13 @@ def paid(world: ChargeWorld, asaas: AsaasService, client: APIClient) -> Appointm
     )
     assert response.json()["status"] == "PAID"
     return Appointment.objects.get(pk=appointment.pk)
+
+
+@pytest.fixture
+def appointment(
+    chargeable_professional: Professional,
+    patient: Patient,
+    make_billed_appointment: Callable[..., Appointment],
+) -> Appointment:
+    """A billed appointment of a professional who can be charged (the webhook tests')."""
+    return make_billed_appointment(professional=chargeable_professional, patient=patient)

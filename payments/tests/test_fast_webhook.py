@@ -13,10 +13,9 @@ from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
-from conftest import redis_url
+from conftest import redis_cache_use
 from core.api.fastread import OUTCOME_ATTRIBUTE
 from core.api.throttling import ScopedRateThrottle
-from core.degraded import FailOpenRedisCache
 from payments import tasks
 from payments.models import WebhookEvent, WebhookOutcome
 
@@ -32,18 +31,9 @@ def _redis_cache(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
     """The production cache: the fast path counts the throttle with ``hit_window``."""
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL")
-    monkeypatch.setattr(FailOpenRedisCache, "down_until", 0.0)
     settings.ASAAS_WEBHOOK_TOKEN = TOKEN
     settings.FAST_WEBHOOKS = True
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "core.degraded.FailOpenRedisCache",
-            "LOCATION": redis_url(),
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-            "KEY_PREFIX": f"fast-webhook-{uuid.uuid4().hex[:6]}",
-        }
-    }
-    cache.clear()
+    redis_cache_use(settings, monkeypatch, f"fast-webhook-{uuid.uuid4().hex[:6]}")
     yield
     cache.clear()
 

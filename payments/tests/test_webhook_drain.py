@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,14 +16,13 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from appointments.models import Appointment, Patient, PaymentStatus
-from conftest import redis_url
+from appointments.models import Appointment, PaymentStatus
+from conftest import redis_cache_use
 from core.celery import app as celery_app
-from core.degraded import BestEffortDelayTask, FailOpenRedisCache
+from core.degraded import BestEffortDelayTask
 from payments import tasks
 from payments.models import WebhookEvent, WebhookOutcome
 from payments.services import webhooks
-from professionals.models import Professional
 
 from .test_webhooks import URL, at_status, event_body
 
@@ -39,18 +38,9 @@ def _shared_cache(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     """The production cache (a flag every process sees) and the Redis broker."""
     if not str(django_settings.CELERY_BROKER_URL).startswith("redis"):
         pytest.skip("needs the Redis broker (set REDIS_URL)")
-    monkeypatch.setattr(FailOpenRedisCache, "down_until", 0.0)
     monkeypatch.setattr(BestEffortDelayTask, "broker_down_until", 0.0)
     settings.ASAAS_WEBHOOK_TOKEN = TOKEN
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "core.degraded.FailOpenRedisCache",
-            "LOCATION": redis_url(),
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-            "KEY_PREFIX": f"drain-test-{uuid.uuid4().hex[:6]}",
-        }
-    }
-    cache.clear()
+    redis_cache_use(settings, monkeypatch, f"drain-test-{uuid.uuid4().hex[:6]}")
     celery_app.control.purge()
     yield
     celery_app.control.purge()
@@ -88,15 +78,6 @@ def unknown_event() -> dict[str, Any]:
 
 def flag_is_up() -> bool:
     return cache.get(tasks.WEBHOOK_DRAIN_FLAG) is not None
-
-
-@pytest.fixture
-def appointment(
-    chargeable_professional: Professional,
-    patient: Patient,
-    make_billed_appointment: Callable[..., Appointment],
-) -> Appointment:
-    return make_billed_appointment(professional=chargeable_professional, patient=patient)
 
 
 def test_a_stream_of_webhooks_publishes_one_drain_that_processes_them_all(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable
 from decimal import Decimal
 from io import StringIO
 from typing import Any
@@ -26,7 +25,6 @@ from payments.services.asaas_service import AsaasService
 from payments.services.charges import charge_submit
 from payments.services.transitions import APPOINTMENT_STATUS, TRANSITIONS
 from payments.services.webhooks import DEFERRED, webhook_event_process, webhook_event_store
-from professionals.models import Professional
 
 from .conftest import PATIENT_EMAIL, PATIENT_NAME, ChargeWorld, EmulatorControl
 
@@ -39,15 +37,6 @@ TOKEN = "whk-token-for-tests-0123456789abcdef"
 @pytest.fixture(autouse=True)
 def _webhook_token(settings: Any) -> None:
     settings.ASAAS_WEBHOOK_TOKEN = TOKEN
-
-
-@pytest.fixture
-def appointment(
-    chargeable_professional: Professional,
-    patient: Patient,
-    make_billed_appointment: Callable[..., Appointment],
-) -> Appointment:
-    return make_billed_appointment(professional=chargeable_professional, patient=patient)
 
 
 def at_status(appointment: Appointment, status: str, payment_id: str | None = None) -> Appointment:
