@@ -58,6 +58,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from core.audit import AccessLoggedMixin, access_log_record
+from core.db import prepared_cursor
 from core.models import AccessAction
 
 from . import pagination
@@ -413,7 +414,7 @@ class FastReads:
         self, request: HttpRequest, route: _Route, conditions: list[Condition]
     ) -> HttpResponse:
         where, params = _where(conditions)
-        with connections["default"].cursor() as cursor:
+        with prepared_cursor() as cursor:
             rows = self._rows(route, where, params, "", cursor)
         if len(rows) != 1:
             raise Unserved("not found")
@@ -433,7 +434,7 @@ class FastReads:
         where, params = _where(conditions)
         bottom = (number - 1) * size
         cap = pagination.COUNT_CAP
-        with connections["default"].cursor() as cursor:
+        with prepared_cursor() as cursor:
             keys = f"SELECT {route.pk} FROM {route.source}{where}"  # noqa: S608
             matching = keys
             if apart:
@@ -450,9 +451,7 @@ class FastReads:
                 plan = cursor.fetchone()[0]
                 plan = json.loads(plan) if isinstance(plan, str) else plan
                 count = max(int(plan[0]["Plan"]["Plan Rows"]), cap + 1)
-                rows = self._rows(
-                    route, where, params, f" LIMIT {size + 1} OFFSET {bottom}", cursor
-                )
+                rows = self._rows(route, where, params, _page(size + 1, bottom), cursor)
                 if not rows and number > 1:
                     raise Unserved("page")
                 more = len(rows) > size
@@ -462,9 +461,7 @@ class FastReads:
                 if number > pages:
                     raise Unserved("page")
                 rows = (
-                    self._rows(route, where, params, f" LIMIT {size} OFFSET {bottom}", cursor)
-                    if count
-                    else []
+                    self._rows(route, where, params, _page(size, bottom), cursor) if count else []
                 )
                 more = number < pages
         if route.audit_list and rows:
@@ -495,6 +492,13 @@ class FastReads:
             response[name] = value
         response["Content-Length"] = str(len(body))
         return response
+
+
+def _page(size: int, offset: int) -> str:
+    """``LIMIT``/``OFFSET`` written in the statement, not as parameters: a prepared statement's
+    generic plan would assume 10 % of the rows and sort them all (0.65 ms instead of 0.1 ms for
+    one professional's page); psycopg keeps the prepared texts in a bounded LRU."""
+    return f" LIMIT {int(size)} OFFSET {int(offset)}"
 
 
 def column(model: type[Model], name: str) -> str:

@@ -217,6 +217,10 @@ AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=2555)
 # 0 writes each read synchronously.
 AUDIT_BUFFER_SECONDS = env.float("AUDIT_BUFFER_SECONDS", default=1.0)
 AUDIT_BUFFER_RECORDS = env.int("AUDIT_BUFFER_RECORDS", default=500)
+# The hot paths' few statements (fast reads, the webhook's store) are prepared by PostgreSQL once
+# they repeat on a connection (core.db.prepared_cursor): false behind a transaction pooler that
+# keeps no prepared statements (PgBouncer before 1.21).
+DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
 # GETs of the professionals, appointments and patients lists and details are answered without
 # DRF's dispatch when they can be, with the same checks and bodies (core/api/fastread.py);
 # false sends every request through the whole stack.

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 from django.test.utils import override_settings
 from rest_framework_simplejwt.tokens import AccessToken
@@ -21,6 +22,7 @@ from appointments.models import Appointment, Patient
 from conftest import redis_cache_use
 from core.api import fastread, pagination
 from core.api.throttling import UserRateThrottle, window_key
+from core.db import PREPARE_THRESHOLD
 from core.models import AccessLog
 from core.tests.access_fixtures import make_patient, make_user
 from core.tests.factories import ProfessionalFactory
@@ -404,6 +406,26 @@ def test_at_most_three_statements(
     with django_assert_max_num_queries(3):
         response = client.get(path)
     assert outcome(response) == "served"
+
+
+def test_repeated_reads_are_prepared_and_keep_their_answers(data: dict[str, Any]) -> None:
+    """Past psycopg's threshold the statements run prepared (PostgreSQL skips parsing and
+    planning), page after page, and the bodies stay the whole stack's."""
+    pid = _pid(data)
+    paths = [f"/api/appointments/?professional={pid}&page_size=2&page={n}" for n in (1, 2)]
+    paths.append(f"/api/professionals/{pid}/")
+    for _ in range(PREPARE_THRESHOLD + 1):
+        for path in paths:
+            fast, whole = both(path, bearer(data["staff"]))
+            assert outcome(fast) == "served"
+            assert_same(fast, whole)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any("COUNT(*)" in text and 'professional_id" = $1' in text for text in prepared)
+    assert any(text.endswith("LIMIT 2 OFFSET 2") for text in prepared)
+    assert any(text.endswith("LIMIT 2 OFFSET 0") for text in prepared)
+    assert any('FROM "professionals_professional" WHERE' in text for text in prepared)
 
 
 # --- guards ---------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from appointments.models import Appointment
+from core.db import prepared_cursor
 from core.exceptions import BusinessRuleError
 from core.observability.request_id import request_id_get
 from payments.models import Charge, TransactionType, WebhookEvent, WebhookOutcome
@@ -118,7 +119,7 @@ def _insert_unless_known(event: WebhookEvent, connection: Any) -> bool:
     quote = connection.ops.quote_name
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     values = [f.get_db_prep_save(f.pre_save(event, add=True), connection) for f in fields]
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection.alias) as cursor:
         cursor.execute(
             # Identifiers from the model's meta, values as parameters.
             f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
