@@ -3,7 +3,7 @@ authenticated user, whose counter is counted with the snapshot read (``user_wind
 
 DRF's throttles keep each caller's request history (a list of timestamps) in the cache: a GET
 and a SET per request. On the Redis cache (``core.degraded.FailOpenRedisCache``) these count
-in a *fixed window* instead: ``SET NX EX`` + ``INCR`` + ``PTTL`` in one pipeline; the window
+in a *fixed window* instead: ``SET NX EX`` + ``INCR`` + ``PTTL`` in one round trip; the window
 starts with the caller's first request and lasts the rate's period, and ``Retry-After`` is
 what is left of it. While Redis is unreachable throttling lets requests through (degraded, not
 down). On other caches (tests, development) DRF's own algorithm runs unchanged.

@@ -12,7 +12,8 @@ import pytest
 from django.core.cache import cache
 from django.test import override_settings
 from redis import Redis
-from redis.client import Pipeline
+from redis.connection import Connection
+from redis.exceptions import ResponseError
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
@@ -93,7 +94,7 @@ def test_a_key_holding_something_else_is_never_a_500(redis_cache: None) -> None:
 
 
 @pytest.mark.redis
-def test_hit_window_is_one_pipeline(redis_cache: None) -> None:
+def test_hit_window_is_one_round_trip(redis_cache: None) -> None:
     counter: Any = cache
     assert counter.hit_window("k", 30)[0] == 1
     count, left = counter.hit_window("k", 30)
@@ -119,29 +120,35 @@ def _bearer(user: Any) -> APIClient:
 
 
 class _RedisCalls:
-    """Counts what reaches Redis: pipelines executed and single commands sent."""
+    """Counts what reaches Redis: each write of packed commands to a connection (one round
+    trip), with the names of the commands it carries."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.pipelines: list[list[str]] = []
-        self.commands: list[str] = []
-        pipeline_execute: Any = Pipeline.execute
-        command: Any = Redis.execute_command
+        self.round_trips: list[list[str]] = []
+        packed: list[str] = []
+        pack_command: Any = Connection.pack_command
+        pack_commands: Any = Connection.pack_commands
+        send: Any = Connection.send_packed_command
 
-        def execute(pipe: Any, *args: Any, **kwargs: Any) -> Any:
-            self.pipelines.append([str(entry[0][0]) for entry in pipe.command_stack])
-            return pipeline_execute(pipe, *args, **kwargs)
+        def one(connection: Any, *args: Any) -> Any:
+            packed.append(str(args[0]).upper())
+            return pack_command(connection, *args)
 
-        def execute_command(client: Any, *args: Any, **kwargs: Any) -> Any:
-            if not isinstance(client, Pipeline):
-                self.commands.append(str(args[0]))
-            return command(client, *args, **kwargs)
+        def many(connection: Any, commands: Any) -> Any:
+            packed.extend(str(command[0]).upper() for command in commands)
+            return pack_commands(connection, commands)
 
-        monkeypatch.setattr(Pipeline, "execute", execute)
-        monkeypatch.setattr(Redis, "execute_command", execute_command)
+        def send_packed_command(connection: Any, *args: Any, **kwargs: Any) -> Any:
+            self.round_trips.append(packed[:])
+            packed.clear()
+            return send(connection, *args, **kwargs)
+
+        monkeypatch.setattr(Connection, "pack_command", one)
+        monkeypatch.setattr(Connection, "pack_commands", many)
+        monkeypatch.setattr(Connection, "send_packed_command", send_packed_command)
 
     def clear(self) -> None:
-        self.pipelines.clear()
-        self.commands.clear()
+        self.round_trips.clear()
 
 
 @pytest.mark.redis
@@ -156,8 +163,7 @@ def test_a_token_request_reads_its_user_and_counts_its_hit_in_one_round_trip(
 
     assert client.get(PROTECTED).status_code == 200
 
-    assert calls.commands == []
-    assert calls.pipelines == [["MGET", "SET", "INCRBY", "PTTL"]]
+    assert calls.round_trips == [["MGET", "SET", "INCR", "PTTL"]]
     assert cache.get(f"throttle_user_{user.pk}:window") == 2
 
 
@@ -236,3 +242,29 @@ def test_the_payment_refresh_with_a_token_is_throttled_once_not_a_500(
     assert response.status_code != 500, response.content
     assert response.status_code in {200, 503}, response.content
     assert cache.get(f"throttle_user_{user.pk}:window") == 1  # counted once, not twice
+
+
+@pytest.mark.redis
+def test_a_commands_error_is_its_reply_and_the_connection_stays_clean(redis_cache: None) -> None:
+    client = Redis.from_url(redis_url(), single_connection_client=False)
+    client.delete("replies:x")
+    replies = degraded.replies_of(
+        client, [("SET", "replies:x", "not a number"), ("INCR", "replies:x"), ("GET", "replies:x")]
+    )
+    assert replies[0] == b"OK"
+    assert isinstance(replies[1], ResponseError)
+    assert replies[2] == b"not a number"
+    # The pooled connection read every reply: the next batch gets its own, in order.
+    assert degraded.replies_of(client, [("DEL", "replies:x"), ("INCR", "replies:x")]) == [1, 1]
+    assert len(client.connection_pool._available_connections) == 1
+    client.delete("replies:x")
+
+
+@pytest.mark.redis
+def test_a_dead_pooled_connection_is_replaced_not_an_outage(redis_cache: None) -> None:
+    client = Redis.from_url(redis_url())
+    [pooled] = degraded.replies_of(client, [("CLIENT", "ID")])
+    # The server drops the pooled connection (a Redis restart, an idle timeout).
+    assert Redis.from_url(redis_url()).client_kill_filter(_id=pooled) == 1
+    assert degraded.replies_of(client, [("ECHO", "again"), ("CLIENT", "ID")])[0] == b"again"
+    assert degraded.replies_of(client, [("CLIENT", "ID")]) != [pooled]
