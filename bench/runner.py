@@ -32,7 +32,7 @@ import requests
 
 from chaos.procs import Child
 
-from . import wrk
+from . import sqlcount, wrk
 from .datasets import (
     BENCH_PASSWORD,
     BENCH_USERNAME,
@@ -352,7 +352,8 @@ class Bench:
         self, stack: Stack, endpoint: Endpoint, path: str, ids: Ids, dataset: Dataset, floor: bool
     ) -> requests.Response:
         url = self._url(stack, path, ids)
-        auth = {"Authorization": f"Bearer {stack.token}"}
+        count = {sqlcount.ASK_HEADER: "1"}
+        auth = {"Authorization": f"Bearer {stack.token}", **count}
         if endpoint.name.startswith("POST webhook"):
             body = {
                 "id": f"evt_{self.prefix}_first_{secrets.token_hex(4)}",
@@ -360,7 +361,7 @@ class Bench:
                 "payment": {"id": f"pay_bench_unknown_{self.prefix}", "status": "PENDING"},
             }
             return requests.post(
-                url, json=body, headers={"asaas-access-token": WEBHOOK_TOKEN}, timeout=60
+                url, json=body, headers={"asaas-access-token": WEBHOOK_TOKEN, **count}, timeout=60
             )
         if endpoint.method == "POST":  # booking: slot 0 of the grid, which wrk leaves free
             start = dt.datetime.fromtimestamp(booking_start(dataset), dt.UTC)
@@ -373,7 +374,7 @@ class Bench:
                 "total_amount": "200.00",
             }
             return requests.post(url, json=booking, headers=auth, timeout=60)
-        return requests.get(url, headers={} if floor else auth, timeout=60)
+        return requests.get(url, headers=count if floor else auth, timeout=60)
 
     def wrk_once(
         self, stack: Stack, endpoint: Endpoint, path: str, ids: Ids, dataset: Dataset, seconds: int
