@@ -18,16 +18,18 @@ resource's ``FastResource`` knows is answered here, in ``FastReadMiddleware``:
   dead connection fails, and the whole stack, which checks the connection, answers it.
 
 Anything else — another method or parameter, an invalid value, a token that fails, a denied
-permission, a refused throttle, a missing row or page, a ``text/html`` client, an ``Origin``
-(CORS), a database other than PostgreSQL, a cache without ``get_many_and_hit`` — goes on to
-the whole stack, which answers it as before; a throttle hit already counted here is not
-counted twice (``core.api.throttling.PREHITS_ATTRIBUTE``). Each route is also checked once
+permission, a refused throttle, a missing row or page, a ``text/html`` client, a request the
+outer middleware answers itself (an HTTPS redirect), a database other than PostgreSQL, a
+cache without ``get_many_and_hit`` — goes on to the whole stack, which answers it as before;
+a throttle hit already counted here is not counted twice
+(``core.api.throttling.PREHITS_ATTRIBUTE``). Each route is also checked once
 against the view the URL resolves to (its authentication, permission, throttle, pagination
 and filter classes): a view that changes them is no longer served here.
 
-The middleware sits right after ``CorsMiddleware`` (the security, request-id, CORS and
-``/api/`` middleware still handle every answer) and adds what the inner middleware and DRF
-add to such an answer (``Allow``, ``Vary``, ``X-Frame-Options``, ``Content-Length``).
+The middleware comes first in ``MIDDLEWARE``: on an answer it serves it does the outer
+middleware's work itself (request id, security, CORS and ``/api/`` headers:
+``core.api.outer``) and adds what the inner middleware and DRF add to such an answer
+(``Allow``, ``Vary``, ``X-Frame-Options``, ``Content-Length``).
 ``core/tests/test_fast_read.py`` compares status, headers and bodies with the whole stack's
 over varied data, and ``FAST_READS=false`` turns the path off. See docs/DESEMPENHO.md.
 """
@@ -64,6 +66,7 @@ from core.models import AccessAction
 from . import pagination
 from .compiled import zone_fixed
 from .filtering import FilterBackend
+from .outer import FAST, OuterStandIn, StandInRefused, stand_in_check
 from .pagination import StandardPagination
 from .permissions import RolePermission
 from .renderers import FastJSONRenderer
@@ -568,10 +571,14 @@ def served_or_passed_on(
     serve: Callable[[HttpRequest], HttpResponse],
     get_response: Callable[[HttpRequest], HttpResponse],
     what: str,
+    outer: OuterStandIn,
 ) -> HttpResponse:
-    """``serve``'s answer, or the whole stack's when it raises (``Unserved``, a database
-    error such as a dead connection, any fault); the outcome is set on the request."""
+    """``serve``'s answer as the outer middleware would have left it (``outer``), or the whole
+    stack's when ``serve`` raises (``Unserved``, a database error such as a dead connection,
+    any fault) or the outer middleware answers first; the outcome is set on the request."""
     try:
+        if outer.begin(request) is not None:
+            raise Unserved("the outer middleware answers")
         response = serve(request)
     except Unserved as reason:
         setattr(request, OUTCOME_ATTRIBUTE, str(reason))
@@ -585,7 +592,18 @@ def served_or_passed_on(
         setattr(request, OUTCOME_ATTRIBUTE, "error")
         return get_response(request)
     setattr(request, OUTCOME_ATTRIBUTE, "served")
-    return response
+    return outer.finish(request, response)
+
+
+def outer_stand_in(own: str) -> OuterStandIn | None:
+    """The stand-in for the outer middleware, or None (logged) when ``MIDDLEWARE`` is not the
+    list it stands in for: the fast path then serves nothing."""
+    try:
+        present = stand_in_check(settings.MIDDLEWARE, own)
+    except StandInRefused as reason:
+        logger.warning("fast paths off: %s", reason)
+        return None
+    return OuterStandIn(present)
 
 
 class FastReadMiddleware:
@@ -594,8 +612,9 @@ class FastReadMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         self.reads = FastReads(getattr(settings, "FAST_READ_RESOURCES", ()))
+        self.outer = outer_stand_in(FAST[0])
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not settings.FAST_READS or request.method != "GET":
+        if not settings.FAST_READS or request.method != "GET" or self.outer is None:
             return self.get_response(request)
-        return served_or_passed_on(request, self.reads.serve, self.get_response, "read")
+        return served_or_passed_on(request, self.reads.serve, self.get_response, "read", self.outer)

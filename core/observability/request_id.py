@@ -47,6 +47,22 @@ def request_id_clean(value: object) -> str:
     return ""
 
 
+_META_KEY = "HTTP_" + HEADER.upper().replace("-", "_")
+
+
+def request_id_begin(request: HttpRequest) -> str:
+    """The request's id — the client's when acceptable, else a new one; the one already given
+    to it when it has one (a fast path that passed it on) — set on the request and as the
+    current id. Not reset on the way out: the server's access-log line, written after the
+    response in the same thread, carries it too; the next request sets its own."""
+    request_id: str = getattr(request, "request_id", "") or (
+        request_id_clean(request.META.get(_META_KEY)) or request_id_new()
+    )
+    request.request_id = request_id  # type: ignore[attr-defined]
+    request_id_set(request_id)
+    return request_id
+
+
 class RequestIdMiddleware:
     """Accepts or generates the request id and returns it in the response."""
 
@@ -54,11 +70,7 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request_id = request_id_clean(request.headers.get(HEADER)) or request_id_new()
-        request.request_id = request_id  # type: ignore[attr-defined]
-        # Not reset on the way out: the server's access-log line, written after the response in
-        # the same thread (or task), carries the id too. The next request sets its own.
-        request_id_set(request_id)
+        request_id = request_id_begin(request)
         response = self.get_response(request)
         response[HEADER] = request_id
         return response

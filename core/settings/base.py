@@ -46,7 +46,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: every response (redirects and errors included) carries X-Request-ID.
+    # First: GETs of a list or a detail answered without DRF when they can be
+    # (core/api/fastread.py), POSTs of an Asaas webhook likewise (payments/fast_webhook.py);
+    # what the outer middleware below does to such an answer they do themselves
+    # (core/api/outer.py). Everything else passes on.
+    "core.api.fastread.FastReadMiddleware",
+    "payments.fast_webhook.FastWebhookMiddleware",
+    # Then: every response (redirects and errors included) carries X-Request-ID.
     "core.observability.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # JSON errors under /api/ (outermost: also wraps errors of the middleware below).
@@ -57,10 +63,6 @@ MIDDLEWARE = [
     "core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    # GET of a list or a detail answered without DRF when it can be (core/api/fastread.py).
-    "core.api.fastread.FastReadMiddleware",
-    # POST of an Asaas webhook acknowledged without DRF when it can be (payments/fast_webhook.py).
-    "payments.fast_webhook.FastWebhookMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

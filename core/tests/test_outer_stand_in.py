@@ -1,0 +1,142 @@
+"""The fast paths come first in ``MIDDLEWARE`` and do the outer middleware's work on what they
+serve (``core.api.outer``): the same answers as when the outer middleware wrapped them."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+
+from core.api import outer
+from core.api.outer import FAST, OUTER, StandInRefused, stand_in_check
+from core.observability.request_id import HEADER as REQUEST_ID
+from core.settings import base
+from core.tests.test_body_parity import seeded  # noqa: F401 - the varied data, as a fixture
+from core.tests.test_fast_read import (  # noqa: F401 - fixtures
+    _redis_cache,
+    assert_same,
+    bearer,
+    both,
+    data,
+    outcome,
+)
+
+INNER = ["django.contrib.sessions.middleware.SessionMiddleware"]
+
+
+def test_the_settings_put_the_fast_paths_first_and_stand_in_for_all_the_outer() -> None:
+    assert tuple(base.MIDDLEWARE[:2]) == FAST
+    assert stand_in_check(base.MIDDLEWARE, FAST[0]) == OUTER
+    assert stand_in_check(base.MIDDLEWARE, FAST[1]) == OUTER
+    # Tests and development run without WhiteNoise: only the others are stood in for.
+    assert "whitenoise.middleware.WhiteNoiseMiddleware" not in stand_in_check(
+        django_settings.MIDDLEWARE, FAST[0]
+    )
+
+
+@pytest.mark.parametrize(
+    ("middleware", "reason"),
+    [
+        ([*FAST, OUTER[0], "x.Unknown", *OUTER[1:], *INNER], "another middleware comes before"),
+        ([*FAST, OUTER[1], OUTER[0], *OUTER[2:], *INNER], "not in this order"),
+        ([FAST[1], *OUTER], "is not in MIDDLEWARE"),
+    ],
+)
+def test_a_list_it_cannot_stand_in_for_is_refused(middleware: list[str], reason: str) -> None:
+    with pytest.raises(StandInRefused, match=reason):
+        stand_in_check(middleware, FAST[0])
+
+
+def test_fewer_outer_middleware_fewer_stood_in_for() -> None:
+    assert stand_in_check([*FAST, OUTER[0], OUTER[4], *INNER], FAST[0]) == (OUTER[0], OUTER[4])
+    assert stand_in_check([*FAST, *INNER], FAST[0]) == ()
+
+
+@pytest.mark.django_db
+def test_refused_it_serves_nothing(
+    data: dict[str, Any],  # noqa: F811
+    settings: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The request id after the security middleware: out of order, so not stood in for.
+    settings.MIDDLEWARE = [*FAST, OUTER[1], OUTER[0], *OUTER[2:5], OUTER[6], *INNER]
+    with caplog.at_level(logging.WARNING, logger="core.api.fastread"):
+        response = Client().get("/api/professionals/", HTTP_AUTHORIZATION=bearer(data["staff"]))
+    assert response.status_code == 200
+    assert outcome(response) == "not asked"
+    assert "fast paths off" in caplog.text
+
+
+@pytest.mark.django_db
+def test_the_clients_request_id_is_returned_and_logged(
+    data: dict[str, Any],  # noqa: F811
+) -> None:
+    fast, whole = both(
+        "/api/professionals/", bearer(data["staff"]), HTTP_X_REQUEST_ID="trace-123.abc"
+    )
+    assert outcome(fast) == "served"
+    assert fast[REQUEST_ID] == whole[REQUEST_ID] == "trace-123.abc"
+    assert fast.wsgi_request.request_id == "trace-123.abc"
+
+
+@pytest.mark.django_db
+def test_a_request_passed_on_keeps_the_id_it_was_given(
+    data: dict[str, Any],  # noqa: F811
+) -> None:
+    response = Client().get(
+        "/api/professionals/?unknown=1", HTTP_AUTHORIZATION=bearer(data["staff"])
+    )
+    assert outcome(response) == "parameter unknown"
+    assert len(response[REQUEST_ID]) == 32
+    assert response[REQUEST_ID] == response.wsgi_request.request_id  # type: ignore[attr-defined]
+
+
+@pytest.mark.django_db
+def test_an_https_redirect_is_the_whole_stacks(
+    data: dict[str, Any],  # noqa: F811
+    settings: Any,
+) -> None:
+    settings.SECURE_SSL_REDIRECT = True
+    fast, whole = both("/api/professionals/", bearer(data["staff"]))
+    assert outcome(fast) == "the outer middleware answers"
+    assert fast.status_code == 301
+    assert_same(fast, whole)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/professionals/", "/api/appointments/"])
+def test_over_https_the_security_headers_are_the_whole_stacks(
+    data: dict[str, Any],  # noqa: F811
+    settings: Any,
+    path: str,
+) -> None:
+    settings.SECURE_HSTS_SECONDS = 3600
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+    fast, whole = both(
+        path,
+        bearer(data["staff"]),
+        HTTP_X_FORWARDED_PROTO="https",
+        HTTP_ORIGIN="https://app.example.com",
+    )
+    assert outcome(fast) == "served"
+    assert fast["Strict-Transport-Security"] == "max-age=3600; includeSubDomains"
+    assert fast["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert fast["Cache-Control"] == "no-store"
+    assert fast["X-Content-Type-Options"] == "nosniff"
+    assert_same(fast, whole)
+
+
+def test_the_stand_in_does_only_the_present_middlewares_work() -> None:
+    bare = outer.OuterStandIn(())
+    assert (bare.request_id, bare.security, bare.security_headers, bare.cors) == (
+        False,
+        None,
+        False,
+        None,
+    )
