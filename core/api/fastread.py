@@ -393,32 +393,44 @@ class FastReads:
     # --- answers ------------------------------------------------------------------------------
 
     def _rows(
-        self, route: _Route, where: str, params: list[Any], tail: str, cursor: Any
-    ) -> list[Any]:
+        self,
+        route: _Route,
+        where: str,
+        params: list[Any],
+        tail: str,
+        cursor: Any,
+        count: tuple[str, list[Any]] | None = None,
+    ) -> tuple[list[Any], int | None]:
+        """The rows (model instances) and, when ``count`` (a scalar subquery and its
+        parameters) is given, its value read off the first row — None without rows."""
+        select = route.select if count is None else f"{route.select}, ({count[0]})"
         cursor.execute(
             # Identifiers from the models' meta, numbers from this module, values as parameters.
-            f"SELECT {route.select} FROM {route.source}{where} ORDER BY {route.order_by}{tail}",  # noqa: S608
-            params,
+            f"SELECT {select} FROM {route.source}{where} ORDER BY {route.order_by}{tail}",  # noqa: S608
+            # The subquery is in the select list: its parameters come first.
+            params if count is None else [*count[1], *params],
         )
         rows = cursor.fetchall()
+        counted = int(rows[0][-1]) if count is not None and rows else None
         connection = connections["default"]
         width = len(route.columns.attnames)
+        related_end = None if count is None else -1
         loaded = []
         for row in rows:
             instance = route.columns.load(row[:width], connection)
             if route.related_columns is not None:
                 route.related_field.set_cached_value(
-                    instance, route.related_columns.load(row[width:], connection)
+                    instance, route.related_columns.load(row[width:related_end], connection)
                 )
             loaded.append(instance)
-        return loaded
+        return loaded, counted
 
     def _detail(
         self, request: HttpRequest, route: _Route, conditions: list[Condition]
     ) -> HttpResponse:
         where, params = _where(conditions)
         with prepared_cursor() as cursor:
-            rows = self._rows(route, where, params, "", cursor)
+            rows, _count = self._rows(route, where, params, "", cursor)
         if len(rows) != 1:
             raise Unserved("not found")
         if route.audit_retrieve:
@@ -446,27 +458,28 @@ class FastReads:
                 # 45 ms instead of 4 ms over 50,000 patients); read lazily, still capped.
                 matching = f"WITH matching AS MATERIALIZED ({keys}) SELECT 1 FROM matching"  # noqa: S608
             capped = f"SELECT COUNT(*) FROM ({matching} LIMIT {cap + 1}) capped"  # noqa: S608
-            cursor.execute(capped, params)
-            count = int(cursor.fetchone()[0])
+            # The page (one row more: is there a next one?) and the capped count in ONE
+            # statement: the count is an uncorrelated subquery, run once, read off any row.
+            rows, count = self._rows(
+                route, where, params, _page(size + 1, bottom), cursor, count=(capped, params)
+            )
+            if count is None:  # no row: no match at all, or a page past the last one
+                if number > 1:
+                    raise Unserved("page")
+                count = 0
             estimated = count > cap
             if estimated:
                 cursor.execute(f"EXPLAIN (FORMAT JSON) {keys}", params)
                 plan = cursor.fetchone()[0]
                 plan = json.loads(plan) if isinstance(plan, str) else plan
                 count = max(int(plan[0]["Plan"]["Plan Rows"]), cap + 1)
-                rows = self._rows(route, where, params, _page(size + 1, bottom), cursor)
-                if not rows and number > 1:
-                    raise Unserved("page")
                 more = len(rows) > size
-                rows = rows[:size]
             else:
                 pages = max(math.ceil(count / size), 1)
                 if number > pages:
                     raise Unserved("page")
-                rows = (
-                    self._rows(route, where, params, _page(size, bottom), cursor) if count else []
-                )
                 more = number < pages
+            rows = rows[:size]
         if route.audit_list and rows:
             access_log_record(request=request, objects=rows, action=AccessAction.LIST)
         url = request.build_absolute_uri()

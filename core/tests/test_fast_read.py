@@ -15,7 +15,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
-from django.test.utils import override_settings
+from django.test.utils import CaptureQueriesContext, override_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from appointments.models import Appointment, Patient
@@ -423,9 +423,34 @@ def test_repeated_reads_are_prepared_and_keep_their_answers(data: dict[str, Any]
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [row[0] for row in cursor.fetchall()]
     assert any("COUNT(*)" in text and 'professional_id" = $1' in text for text in prepared)
-    assert any(text.endswith("LIMIT 2 OFFSET 2") for text in prepared)
-    assert any(text.endswith("LIMIT 2 OFFSET 0") for text in prepared)
+    # The page's statement (one row more than the page) carries the capped count.
+    assert any(text.endswith("LIMIT 3 OFFSET 2") and "COUNT(*)" in text for text in prepared)
+    assert any(text.endswith("LIMIT 3 OFFSET 0") and "COUNT(*)" in text for text in prepared)
     assert any('FROM "professionals_professional" WHERE' in text for text in prepared)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/professionals/",
+        "/api/professionals/?search=Ana",
+        "/api/appointments/?professional={pid}&page_size=2&page=2",
+        "/api/appointments/?date=2199-01-01",
+        "/api/patients/?search=Percent%25",
+    ],
+)
+def test_a_list_under_the_count_cap_is_one_statement(data: dict[str, Any], path: str) -> None:
+    """Its page and its capped count in one statement (the count read off any row; no row
+    on the first page: no match). The read audit's INSERT, synchronous in tests, aside."""
+    client = Client(HTTP_AUTHORIZATION=bearer(data["staff"]))
+    path = path.format(pid=_pid(data))
+    client.get(path)  # warm: the snapshot and the audit's content type
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    assert outcome(response) == "served"
+    reads = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith("INSERT")]
+    assert len(reads) == 1, reads
+    assert "COUNT(*)" in reads[0]
 
 
 # --- guards ---------------------------------------------------------------------------------
