@@ -37,15 +37,20 @@ from core.observability.request_id import request_id_begin
 
 #: The fast paths, first in ``MIDDLEWARE``.
 FAST = ("core.api.fastread.FastReadMiddleware", "payments.fast_webhook.FastWebhookMiddleware")
-#: The middleware right after them whose work on a served answer they do themselves.
+REQUEST_ID = "core.observability.request_id.RequestIdMiddleware"
+SECURITY = "django.middleware.security.SecurityMiddleware"
+SECURITY_HEADERS = "core.middleware.SecurityHeadersMiddleware"
+CORS = "corsheaders.middleware.CorsMiddleware"
+#: The middleware right after them whose work on a served answer they do themselves, in the
+#: settings' order (the three without a hook change nothing in a served answer).
 OUTER = (
-    "core.observability.request_id.RequestIdMiddleware",
-    "django.middleware.security.SecurityMiddleware",
+    REQUEST_ID,
+    SECURITY,
     "core.middleware.ApiJsonErrorsMiddleware",
     "core.middleware.ApiTrailingSlashMiddleware",
-    "core.middleware.SecurityHeadersMiddleware",
+    SECURITY_HEADERS,
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "corsheaders.middleware.CorsMiddleware",
+    CORS,
 )
 
 
@@ -81,10 +86,10 @@ class OuterStandIn:
     docstring)."""
 
     def __init__(self, present: Sequence[str]) -> None:
-        self.request_id = OUTER[0] in present
-        self.security = SecurityMiddleware(_unused) if OUTER[1] in present else None
-        self.security_headers = OUTER[4] in present
-        self.cors = CorsMiddleware(_unused) if OUTER[6] in present else None
+        self.request_id = REQUEST_ID in present
+        self.security = SecurityMiddleware(_unused) if SECURITY in present else None
+        self.security_headers = SECURITY_HEADERS in present
+        self.cors = CorsMiddleware(_unused) if CORS in present else None
 
     def begin(self, request: HttpRequest) -> HttpResponse | None:
         """The request's id set; the answer ``SecurityMiddleware`` would give before anything

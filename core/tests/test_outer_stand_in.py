@@ -140,3 +140,18 @@ def test_the_stand_in_does_only_the_present_middlewares_work() -> None:
         False,
         None,
     )
+
+
+def test_each_present_middleware_turns_on_its_own_work() -> None:
+    only = outer.OuterStandIn((outer.REQUEST_ID, outer.SECURITY_HEADERS))
+    assert (only.request_id, only.security, only.security_headers, only.cors) == (
+        True,
+        None,
+        True,
+        None,
+    )
+    full = outer.OuterStandIn(OUTER)
+    assert full.request_id
+    assert full.security_headers
+    assert full.security is not None
+    assert full.cors is not None
