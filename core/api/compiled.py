@@ -20,9 +20,11 @@ import contextlib
 import contextvars
 import datetime as dt
 import decimal
+import zoneinfo
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
+import orjson
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 from rest_framework import serializers
@@ -74,6 +76,22 @@ def zone_fixed() -> Iterator[None]:
         _zone.reset(token)
 
 
+#: The datetimes written by orjson instead of ``isoformat``: aware through a tzinfo that always
+#: has an offset, shown in a zone of the tz database (or a fixed offset in whole minutes), and
+#: from a year since which no zone of the tz database has an offset with seconds (the last,
+#: Liberia's -0:44:30, ended in January 1972) — orjson would cut one to the minute; far from
+#: year 9999, where the conversion to the zone overflows.
+_ALWAYS_AWARE = frozenset({dt.timezone, zoneinfo.ZoneInfo})
+_ORJSON_YEARS = (1973, 9998)
+
+
+def _in_minutes(zone: dt.tzinfo) -> bool:
+    if zone.__class__ is zoneinfo.ZoneInfo:
+        return True
+    offset = zone.utcoffset(None) if zone.__class__ is dt.timezone else None
+    return offset is not None and not offset % dt.timedelta(minutes=1)
+
+
 def _datetime_iso(field: serializers.DateTimeField) -> Emit | None:
     output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
     if not isinstance(output_format, str) or output_format.lower() != "iso-8601":
@@ -82,12 +100,23 @@ def _datetime_iso(field: serializers.DateTimeField) -> Emit | None:
         return None  # a field-specific zone: keep DRF's code
 
     def emit(value: Any) -> Any:
-        if isinstance(value, str) or timezone.is_naive(value):
+        zone = _current_zone()
+        if (
+            value.__class__ is dt.datetime
+            and value.tzinfo.__class__ in _ALWAYS_AWARE
+            and _ORJSON_YEARS[0] <= value.year <= _ORJSON_YEARS[1]
+            and _in_minutes(zone)
+        ):
+            # ``isoformat`` in C: orjson writes the same text (offsets to the minute, the
+            # microseconds only when not zero), a third of the cost.
+            text = orjson.dumps(value.astimezone(zone))[1:-1].decode()
+        elif isinstance(value, str) or timezone.is_naive(value):
             return field.to_representation(value)
-        try:
-            text = value.astimezone(_current_zone()).isoformat()
-        except OverflowError:
-            return field.to_representation(value)  # DRF's "overflow" failure
+        else:
+            try:
+                text = value.astimezone(zone).isoformat()
+            except OverflowError:
+                return field.to_representation(value)  # DRF's "overflow" failure
         return text[:-6] + "Z" if text.endswith("+00:00") else text
 
     return emit
