@@ -110,6 +110,14 @@ def _fail_missing_service_in_ci(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_count_estimates() -> None:
+    """Planner estimates are remembered per process: every test asks PostgreSQL afresh."""
+    from core.api.pagination import estimates_forget
+
+    estimates_forget()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_throttle_counters() -> None:
     """Throttle counters live in the cache: every test starts from zero."""
     from django.core.cache import cache

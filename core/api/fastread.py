@@ -191,6 +191,9 @@ class _Route:
         self.table = quote(meta.db_table)
         self.columns = _Columns.of(resource.model, self.table)
         self.source = self.table
+        #: A table whose rows the join cannot drop or repeat (a non-null foreign key with its
+        #: constraint): counted without it, as the ORM counts, unless a condition names it.
+        self.joined_only: str | None = None
         self.related_columns: _Columns | None = None
         self.related_field: Any = None
         if resource.related is not None:
@@ -203,6 +206,8 @@ class _Route:
                 f"{quote(self.related_field.column)} = {related_table}."
                 f"{quote(related_model._meta.pk.column)})"
             )
+            if not self.related_field.null and self.related_field.db_constraint:
+                self.joined_only = related_table
         select = [*self.columns.sql, *(self.related_columns.sql if self.related_columns else [])]
         self.select = ", ".join(select)
         self.pk = column(resource.model, meta.pk.name)
@@ -450,7 +455,10 @@ class FastReads:
         bottom = (number - 1) * size
         cap = pagination.COUNT_CAP
         with prepared_cursor() as cursor:
-            keys = f"SELECT {route.pk} FROM {route.source}{where}"  # noqa: S608
+            counted = route.source
+            if route.joined_only is not None and route.joined_only not in where:
+                counted = route.table  # the join neither drops nor repeats a row
+            keys = f"SELECT {route.pk} FROM {counted}{where}"  # noqa: S608
             matching = keys
             if apart:
                 # A substring search: planned without the LIMIT (which would push the planner
@@ -469,10 +477,15 @@ class FastReads:
                 count = 0
             estimated = count > cap
             if estimated:
-                cursor.execute(f"EXPLAIN (FORMAT JSON) {keys}", params)
-                plan = cursor.fetchone()[0]
-                plan = json.loads(plan) if isinstance(plan, str) else plan
-                count = max(int(plan[0]["Plan"]["Plan Rows"]), cap + 1)
+
+                def explain() -> int:
+                    cursor.execute(f"EXPLAIN (FORMAT JSON) {keys}", params)
+                    plan = cursor.fetchone()[0]
+                    plan = json.loads(plan) if isinstance(plan, str) else plan
+                    return int(plan[0]["Plan"]["Plan Rows"])
+
+                estimate = pagination.estimate_remembered((keys, tuple(params)), explain)
+                count = max(estimate or 0, cap + 1)
                 more = len(rows) > size
             else:
                 pages = max(math.ceil(count / size), 1)

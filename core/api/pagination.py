@@ -2,13 +2,16 @@
 
 ``count`` is bounded: exact up to ``COUNT_CAP`` (1 000) results — counted over a ``LIMIT``ed
 subquery, so a list never scans more than that many index entries to count — and beyond it
-PostgreSQL's planner estimate (never below ``COUNT_CAP + 1``). Past the cap ``next`` is exact
-all the same: the page is read with one extra row, so it says whether one more page exists.
+PostgreSQL's planner estimate (never below ``COUNT_CAP + 1``; the same statement's estimate is
+reused for ``ESTIMATE_MAX_AGE`` seconds per process). Past the cap ``next`` is exact all the
+same: the page is read with one extra row, so it says whether one more page exists.
 """
 
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable, Hashable
 from functools import cached_property
 from typing import Any
 
@@ -31,16 +34,53 @@ COUNT_DESCRIPTION = _(
 )
 
 
+#: How long (seconds) an estimate is reused, per process, for the same statement and values:
+#: the planner's figure moves only with ``ANALYZE`` and the table's size, so asking again on
+#: every request (an ``EXPLAIN``: a round trip and a planning) buys nothing but its cost.
+ESTIMATE_MAX_AGE = 60.0
+#: Estimates kept per process; when full, all are dropped and the next ones kept afresh.
+ESTIMATES_KEPT = 512
+_estimates: dict[Hashable, tuple[float, int]] = {}
+
+
+def estimate_remembered(key: Hashable, estimate: Callable[[], int | None]) -> int | None:
+    """``estimate()``, or what it gave for ``key`` (the statement and its values) less than
+    ``ESTIMATE_MAX_AGE`` seconds ago in this process."""
+    now = time.monotonic()
+    try:
+        held = _estimates.get(key)
+    except TypeError:  # a value that cannot be a key (never in the API's filters)
+        return estimate()
+    if held is not None and now - held[0] < ESTIMATE_MAX_AGE:
+        return held[1]
+    value = estimate()
+    if value is not None:
+        if len(_estimates) >= ESTIMATES_KEPT:
+            _estimates.clear()
+        _estimates[key] = (now, value)
+    return value
+
+
+def estimates_forget() -> None:
+    _estimates.clear()
+
+
 def planner_estimate(queryset: QuerySet[Any]) -> int | None:
-    """PostgreSQL's estimate of how many rows ``queryset`` returns (an EXPLAIN, no scan).
+    """PostgreSQL's estimate of how many rows ``queryset`` returns (an EXPLAIN, no scan),
+    remembered for ``ESTIMATE_MAX_AGE`` seconds.
 
     The plan asked for is the primary keys' alone: the same filters, hence the same estimate,
     without the columns and the ``select_related`` joins of the page (half the planning)."""
     if connections[queryset.db].vendor != "postgresql":
         return None
-    plan = json.loads(queryset.order_by().values("pk").explain(format="json"))
-    rows = plan[0]["Plan"]["Plan Rows"]
-    return int(rows)
+    keys = queryset.order_by().values("pk")
+    sql, params = keys.query.sql_with_params()
+
+    def explain() -> int:
+        plan = json.loads(keys.explain(format="json"))
+        return int(plan[0]["Plan"]["Plan Rows"])
+
+    return estimate_remembered((queryset.db, sql, tuple(params)), explain)
 
 
 class BoundedPage(Page):  # type: ignore[type-arg]

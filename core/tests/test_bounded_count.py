@@ -88,6 +88,7 @@ def test_the_estimate_plans_the_keys_alone_and_estimates_the_same_rows(
 ) -> None:
     url = f"/api/appointments/?professional={twelve}&page_size=5"
     api_client.get(url)
+    pagination.estimates_forget()
     with CaptureQueriesContext(connection) as captured:
         assert api_client.get(url).status_code == 200
     explain = next(q["sql"] for q in captured.captured_queries if q["sql"].startswith("EXPLAIN"))
@@ -97,3 +98,57 @@ def test_the_estimate_plans_the_keys_alone_and_estimates_the_same_rows(
     queryset = Appointment.objects.select_related("professional").filter(professional_id=twelve)
     full = json.loads(queryset.order_by().explain(format="json"))[0]["Plan"]["Plan Rows"]
     assert pagination.planner_estimate(queryset) == full
+
+
+def _explains(captured: CaptureQueriesContext) -> int:
+    return sum(q["sql"].startswith("EXPLAIN") for q in captured.captured_queries)
+
+
+def test_the_estimate_is_reused_for_the_same_filter_until_it_is_old(
+    api_client: APIClient, twelve: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = ProfessionalFactory.create()
+    for _ in range(7):
+        AppointmentFactory.create(professional=other)
+    url = f"/api/appointments/?professional={twelve}&page_size=5"
+    with CaptureQueriesContext(connection) as captured:
+        first = api_client.get(url).json()["count"]
+        again = [api_client.get(f"{url}&page={page}").json()["count"] for page in (1, 2, 3)]
+    assert _explains(captured) == 1  # the pages of one filter: one EXPLAIN
+    assert again == [first] * 3
+    with CaptureQueriesContext(connection) as captured:
+        api_client.get(f"/api/appointments/?professional={other.pk}&page_size=5")
+    assert _explains(captured) == 1  # other values: their own estimate, not the first one's
+
+    clock = [1_000.0]
+    monkeypatch.setattr(pagination.time, "monotonic", lambda: clock[0])
+    pagination.estimates_forget()
+    with CaptureQueriesContext(connection) as captured:
+        api_client.get(url)
+        clock[0] += pagination.ESTIMATE_MAX_AGE - 1
+        api_client.get(url)
+        clock[0] += 1  # old now: asked again
+        api_client.get(url)
+    assert _explains(captured) == 2
+
+
+def test_the_remembered_estimates_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pagination, "ESTIMATES_KEPT", 3)
+    asked: list[int] = []
+
+    def estimate(value: int) -> int:
+        asked.append(value)
+        return value * 10
+
+    for value in range(5):
+        assert (
+            pagination.estimate_remembered(("k", value), lambda v=value: estimate(v)) == value * 10
+        )
+        assert len(pagination._estimates) <= 3
+    assert pagination.estimate_remembered(("k", 4), lambda: estimate(99)) == 40  # still held
+    assert pagination.estimate_remembered(("k", 0), lambda: estimate(0)) == 0  # dropped: asked
+    assert asked == [0, 1, 2, 3, 4, 0]
+    # No estimate (not PostgreSQL) is not remembered; an unhashable key is just not kept.
+    assert pagination.estimate_remembered(("none",), lambda: None) is None
+    assert ("none",) not in pagination._estimates
+    assert pagination.estimate_remembered(("list", [1]), lambda: 7) == 7

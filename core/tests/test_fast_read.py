@@ -536,3 +536,39 @@ def test_a_search_is_counted_by_a_plan_of_its_own(
     with CaptureQueriesContext(connection) as captured:
         both("/api/patients/", authorization)
     assert not any("MATERIALIZED" in q["sql"] for q in captured.captured_queries)
+
+
+def test_past_the_count_cap_the_estimate_is_asked_once_per_filter(
+    data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pagination, "COUNT_CAP", 5)
+    authorization = bearer(data["staff"])
+    url = f"/api/appointments/?professional={_pid(data)}&page_size=4"
+    with CaptureQueriesContext(connection) as captured:
+        answers = [Client().get(url, HTTP_AUTHORIZATION=authorization) for _ in range(3)]
+    assert [outcome(answer) for answer in answers] == ["served"] * 3
+    assert len({answer.json()["count"] for answer in answers}) == 1
+    explains = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("EXPLAIN")]
+    assert len(explains) == 1
+    pagination.estimates_forget()
+    fast, whole = both(url, authorization)
+    assert_same(fast, whole)
+
+
+def test_the_count_of_appointments_does_not_join_their_professionals(
+    data: dict[str, Any],
+) -> None:
+    """The professional join (a non-null foreign key with its constraint) neither drops nor
+    repeats a row: the capped count reads the appointments alone, as the ORM's count does
+    (with the join it cost twice the page's statement over a month of a clinic's agenda)."""
+    authorization = bearer(data["staff"])
+    with CaptureQueriesContext(connection) as captured:
+        fast, whole = both(f"/api/appointments/?professional={_pid(data)}", authorization)
+    assert outcome(fast) == "served"
+    assert_same(fast, whole)
+    # The fast path's statement (the page with its capped count), before the whole stack's.
+    counted = next(q["sql"] for q in captured.captured_queries if ") capped)" in q["sql"])
+    capped = counted[counted.index("(SELECT COUNT(*)") :].split(") capped)")[0]
+    assert "JOIN" not in capped
+    assert "JOIN" in counted.split("(SELECT COUNT(*)")[1].split(") capped)")[1]  # the page's
+    assert fast.json()["count"] == Appointment.objects.filter(professional_id=_pid(data)).count()
