@@ -14,7 +14,6 @@ class CoreConfig(AppConfig):
         from django.db.models.signals import (
             m2m_changed,
             post_delete,
-            post_init,
             post_migrate,
             post_save,
             pre_save,
@@ -48,11 +47,6 @@ class CoreConfig(AppConfig):
                 sender=Professional,
                 dispatch_uid="core.auth_snapshot_professional",
             )
-        post_init.connect(
-            token_user.remember_professional_user,
-            sender=Professional,
-            dispatch_uid="core.auth_snapshot_professional_init",
-        )
         # Validated access tokens are remembered per process: a new key forgets them.
         setting_changed.connect(
             token_user.validated_tokens_clear, dispatch_uid="core.validated_tokens"

@@ -59,8 +59,17 @@ def default_split_percentage() -> Decimal:
     return Decimal(settings.DEFAULT_SPLIT_PERCENTAGE).quantize(Decimal("0.01"))
 
 
+#: Where a professional loaded from the database keeps the login it was loaded with: a save
+#: that changes it ages every token snapshot (core.api.token_user.bump_on_professional_change).
+#: Kept by the load itself (``FastLoadMixin.loaded_copies``), not by a ``post_init`` receiver
+#: sent for every row of every page.
+LOADED_USER_ATTRIBUTE = "_auth_user_id"
+
+
 class Professional(FastLoadMixin, models.Model):
     """A health professional who can be booked."""
+
+    loaded_copies = {LOADED_USER_ATTRIBUTE: "user_id"}
 
     preferred_name = models.CharField(_("nome social"), max_length=255)
     profession = models.CharField(_("profissão"), max_length=100)

@@ -257,17 +257,14 @@ def forget_user_m2m(sender: Any, instance: Any, action: str, reverse: bool, **kw
         auth_epoch_bump()
 
 
-def remember_professional_user(sender: Any, instance: Any, **kwargs: Any) -> None:
-    """``post_init`` of a professional: the login it had when loaded."""
-    instance._auth_user_id = instance.__dict__.get("user_id")
-
-
 def bump_on_professional_change(sender: Any, instance: Any, **kwargs: Any) -> None:
     """``post_save``/``post_delete`` of a professional whose login link changed (or that is
     deleted with one): every snapshot naming it may be stale."""
     if kwargs.get("raw"):
         return
-    before = getattr(instance, "_auth_user_id", None)
+    from professionals.models import LOADED_USER_ATTRIBUTE
+
+    before = getattr(instance, LOADED_USER_ATTRIBUTE, None)
     now = instance.__dict__.get("user_id")
     if kwargs.get("created") or "created" not in kwargs:  # new or deleted: linked at all?
         changed = now is not None or before is not None
@@ -275,7 +272,7 @@ def bump_on_professional_change(sender: Any, instance: Any, **kwargs: Any) -> No
         changed = before != now
     if not changed:
         return
-    instance._auth_user_id = now
+    setattr(instance, LOADED_USER_ATTRIBUTE, now)
     auth_epoch_bump()
 
 

@@ -12,6 +12,7 @@ from django.db.models.signals import post_init, pre_init
 
 from appointments.models import Appointment, Patient
 from core.db import FastLoadMixin
+from core.tests.access_fixtures import make_user
 from core.tests.factories import AppointmentFactory
 from professionals.models import Professional
 
@@ -21,8 +22,12 @@ FAST_MODELS = (Appointment, Patient, Professional)
 
 
 def _django_from_db(model: Any, db: str | None, names: list[str], values: list[Any]) -> Any:
-    """What ``Model.from_db`` (through ``__init__``) builds from the same row."""
-    return models.Model.from_db.__func__(model, db, names, values)  # type: ignore[attr-defined]
+    """What ``Model.from_db`` (through ``__init__``) builds from the same row, with the
+    model's ``loaded_copies`` (the values its columns had when loaded)."""
+    instance = models.Model.from_db.__func__(model, db, names, values)  # type: ignore[attr-defined]
+    for copy, attname in model.loaded_copies.items():
+        setattr(instance, copy, getattr(instance, attname))
+    return instance
 
 
 def _attributes(instance: Any) -> dict[str, Any]:
@@ -137,3 +142,25 @@ def test_a_model_with_its_own_init_is_built_by_it(appointment: Appointment) -> N
     assert calls == [len(Patient._meta.concrete_fields)]
     assert loaded.name == "Paciente Rápido"
     assert Patient.__init__ is models.Model.__init__
+
+
+def test_loaded_copies_keep_what_a_column_was_when_loaded(appointment: Appointment) -> None:
+    professional = appointment.professional
+    professional.user = make_user("copia-carregada")
+    professional.save()
+    assert Professional.loaded_copies == {"_auth_user_id": "user_id"}
+    fast = Professional.objects.get(pk=professional.pk)
+    seen: list[Any] = []
+
+    def receiver(sender: Any, **kwargs: Any) -> None:
+        seen.append(sender)
+
+    pre_init.connect(receiver, sender=Professional)  # Django's own path builds it now
+    try:
+        slow = Professional.objects.only("id", "preferred_name").get(pk=professional.pk)
+    finally:
+        pre_init.disconnect(receiver, sender=Professional)
+    assert seen == [Professional]
+    assert fast._auth_user_id == professional.user_id is not None  # type: ignore[attr-defined]
+    assert vars(slow)["_auth_user_id"] is None  # not loaded: nothing remembered
+    assert "user_id" not in vars(slow)  # and the column itself stays deferred

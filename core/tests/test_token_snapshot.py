@@ -87,3 +87,36 @@ def test_a_new_signing_key_forgets_the_remembered_tokens(settings: Any) -> None:
     assert token_user._validated_tokens
     settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "SIGNING_KEY": "another-key-" + "x" * 40}
     assert not token_user._validated_tokens
+
+
+def test_unlinking_a_loaded_professionals_login_takes_effect_at_once() -> None:
+    from django.core.cache import cache
+
+    from core.api.token_user import EPOCH_KEY
+    from professionals.models import Professional
+
+    login = make_user("desvinculo")
+    created = ProfessionalFactory.create(user=login)
+    client = bearer(login)
+    assert client.get(PROTECTED).status_code == 200
+
+    loaded = Professional.objects.get(pk=created.pk)  # remembers the login it was loaded with
+    epoch = cache.get(EPOCH_KEY)
+    loaded.preferred_name = "Outro nome"
+    loaded.save()
+    assert cache.get(EPOCH_KEY) == epoch  # the link did not change: snapshots stay good
+
+    loaded.user = None
+    loaded.save()
+    assert cache.get(EPOCH_KEY) != epoch
+    assert client.get(PROTECTED).status_code == 403
+
+
+def test_loading_professionals_sends_no_post_init() -> None:
+    """The login a professional was loaded with is kept by its ``from_db``, not by a
+    ``post_init`` receiver (a signal sent for every row of every page)."""
+    from django.db.models.signals import post_init
+
+    from professionals.models import Professional
+
+    assert not post_init.has_listeners(Professional)
