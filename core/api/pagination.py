@@ -41,12 +41,13 @@ ESTIMATE_MAX_AGE = 60.0
 #: Estimates kept per process; when full, all are dropped and the next ones kept afresh.
 ESTIMATES_KEPT = 512
 _estimates: dict[Hashable, tuple[float, int]] = {}
+_clock = time.monotonic
 
 
 def estimate_remembered(key: Hashable, estimate: Callable[[], int | None]) -> int | None:
     """``estimate()``, or what it gave for ``key`` (the statement and its values) less than
     ``ESTIMATE_MAX_AGE`` seconds ago in this process."""
-    now = time.monotonic()
+    now = _clock()
     try:
         held = _estimates.get(key)
     except TypeError:  # a value that cannot be a key (never in the API's filters)

@@ -3,6 +3,7 @@ the whole range), an estimate beyond it; ``next``/``previous`` stay exact either
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -121,7 +122,7 @@ def test_the_estimate_is_reused_for_the_same_filter_until_it_is_old(
     assert _explains(captured) == 1  # other values: their own estimate, not the first one's
 
     clock = [1_000.0]
-    monkeypatch.setattr(pagination.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(pagination, "_clock", lambda: clock[0])
     pagination.estimates_forget()
     with CaptureQueriesContext(connection) as captured:
         api_client.get(url)
@@ -141,9 +142,8 @@ def test_the_remembered_estimates_are_bounded(monkeypatch: pytest.MonkeyPatch) -
         return value * 10
 
     for value in range(5):
-        assert (
-            pagination.estimate_remembered(("k", value), lambda v=value: estimate(v)) == value * 10
-        )
+        held = pagination.estimate_remembered(("k", value), functools.partial(estimate, value))
+        assert held == value * 10
         assert len(pagination._estimates) <= 3
     assert pagination.estimate_remembered(("k", 4), lambda: estimate(99)) == 40  # still held
     assert pagination.estimate_remembered(("k", 0), lambda: estimate(0)) == 0  # dropped: asked
