@@ -37,7 +37,6 @@ over varied data, and ``FAST_READS=false`` turns the path off. See docs/DESEMPEN
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import math
 import re
@@ -222,6 +221,13 @@ class _Route:
         audited = getattr(resource.view, "audited_actions", ())
         self.audit_list = issubclass(resource.view, AccessLoggedMixin) and "list" in audited
         self.audit_retrieve = issubclass(resource.view, AccessLoggedMixin) and "retrieve" in audited
+
+    def counted_source(self, where: str) -> str:
+        """What the rows matching ``where`` are counted from: the table alone when the join
+        can neither drop nor repeat a row and no condition names the joined table."""
+        if self.joined_only is not None and self.joined_only not in where:
+            return self.table
+        return self.source
 
     def _view(self, path: str, action: str) -> tuple[Any, dict[str, str]]:
         """The view of ``path`` as DRF runs it for ``action``, and the headers DRF adds to
@@ -455,10 +461,7 @@ class FastReads:
         bottom = (number - 1) * size
         cap = pagination.COUNT_CAP
         with prepared_cursor() as cursor:
-            counted = route.source
-            if route.joined_only is not None and route.joined_only not in where:
-                counted = route.table  # the join neither drops nor repeats a row
-            keys = f"SELECT {route.pk} FROM {counted}{where}"  # noqa: S608
+            keys = f"SELECT {route.pk} FROM {route.counted_source(where)}{where}"  # noqa: S608
             matching = keys
             if apart:
                 # A substring search: planned without the LIMIT (which would push the planner
@@ -480,9 +483,7 @@ class FastReads:
 
                 def explain() -> int:
                     cursor.execute(f"EXPLAIN (FORMAT JSON) {keys}", params)
-                    plan = cursor.fetchone()[0]
-                    plan = json.loads(plan) if isinstance(plan, str) else plan
-                    return int(plan[0]["Plan"]["Plan Rows"])
+                    return pagination.plan_rows(cursor.fetchone()[0])
 
                 estimate = pagination.estimate_remembered((keys, tuple(params)), explain)
                 count = max(estimate or 0, cap + 1)

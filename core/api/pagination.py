@@ -66,6 +66,13 @@ def estimates_forget() -> None:
     _estimates.clear()
 
 
+def plan_rows(plan: Any) -> int:
+    """The rows the planner expects, read off ``EXPLAIN (FORMAT JSON)``'s output (its text, or
+    the value a driver already decoded)."""
+    decoded = json.loads(plan) if isinstance(plan, str) else plan
+    return int(decoded[0]["Plan"]["Plan Rows"])
+
+
 def planner_estimate(queryset: QuerySet[Any]) -> int | None:
     """PostgreSQL's estimate of how many rows ``queryset`` returns (an EXPLAIN, no scan),
     remembered for ``ESTIMATE_MAX_AGE`` seconds.
@@ -78,8 +85,7 @@ def planner_estimate(queryset: QuerySet[Any]) -> int | None:
     sql, params = keys.query.sql_with_params()
 
     def explain() -> int:
-        plan = json.loads(keys.explain(format="json"))
-        return int(plan[0]["Plan"]["Plan Rows"])
+        return plan_rows(keys.explain(format="json"))
 
     return estimate_remembered((queryset.db, sql, tuple(params)), explain)
 
