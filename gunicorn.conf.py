@@ -15,7 +15,7 @@ access_log_format = (
 
 def worker_exit(server: object, worker: object) -> None:
     """A worker that stops (graceful stop, max_requests) writes its buffered access-log records
-    first (core/audit.py)."""
+    first, the batch its writer thread may be writing included (core/audit.py)."""
     from core.audit import access_log_buffer
 
-    access_log_buffer.flush()
+    access_log_buffer.stop()

@@ -107,12 +107,12 @@ def test_a_refused_batch_loses_only_audit_records_and_never_a_write(
         "actor_id": None,
         "actor_username": "",
         "action": "x" * 50,  # longer than the column
-        "content_type_id": 999_999,  # no such content type
+        "content_type_id": None,  # NOT NULL: refused by every database
         "ip_address": None,
         "user_agent": "",
         "path": "",
     }
-    access_log_buffer.add([(poison, "1")])
+    access_log_buffer.add([(poison, ("1",))])
 
     response = api_client.post(
         "/api/professionals/",
@@ -174,10 +174,139 @@ def test_records_without_an_address_or_an_actor_are_written(buffered: Any) -> No
         "user_agent": "",
         "path": "/api/appointments/1/",
     }
-    access_log_buffer.add([(common, "1"), (dict(common, ip_address=""), "2")])
+    access_log_buffer.add([(common, ("1",)), (dict(common, ip_address=""), ("2",))])
 
     assert access_log_buffer.flush() == 2
     assert list(AccessLog.objects.order_by("object_id").values_list("object_id", "ip_address")) == [
         ("1", None),
         ("2", None),
     ]
+
+
+def _shared(path: str = "/api/appointments/") -> dict[str, Any]:
+    return {
+        "actor_id": None,
+        "actor_username": "",
+        "action": AccessAction.LIST,
+        "content_type_id": ContentType.objects.get_for_model(Appointment).pk,
+        "ip_address": "198.51.100.4",
+        "user_agent": "clinic-app",
+        "path": path,
+    }
+
+
+def test_each_id_a_request_read_is_one_record_whatever_its_text(buffered: Any) -> None:
+    access_log_buffer.flush()
+    awkward = ("1", "a,b", "{2,3}", 'say "hi"', "back\\slash", "NULL", "ação", " ", "9" * 64)
+    access_log_buffer.add([(_shared("/api/a/"), awkward), (_shared("/api/b/"), ("7",))])
+    assert len(access_log_buffer) == len(awkward) + 1
+
+    assert access_log_buffer.flush() == len(awkward) + 1
+
+    written = list(AccessLog.objects.order_by("id").values_list("object_id", "path", "ip_address"))
+    assert written == [(text, "/api/a/", "198.51.100.4") for text in awkward] + [
+        ("7", "/api/b/", "198.51.100.4")
+    ]
+
+
+def test_batches_hold_whole_requests_and_write_every_record(buffered: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from core.audit import access_log_insert
+
+    sizes = (2, 2, 5, 1)
+    pending = [
+        (_shared(f"/api/{n}/"), tuple(f"{n}-{k}" for k in range(size)))
+        for n, size in enumerate(sizes)
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        access_log_insert(pending, batch_size=3)
+
+    inserts = [q for q in captured.captured_queries if q["sql"].startswith("INSERT")]
+    assert len(inserts) == 3  # (2 + 2), (5), (1): a request's records never split
+    assert sorted(AccessLog.objects.values_list("object_id", "path")) == sorted(
+        (f"{n}-{k}", f"/api/{n}/") for n, size in enumerate(sizes) for k in range(size)
+    )
+
+
+@pytest.mark.postgres
+def test_records_kept_while_the_database_is_gone_are_bounded_oldest_first(
+    buffered: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import psycopg
+    from django.db import connection
+
+    import core.audit
+
+    access_log_buffer.flush()
+    buffered.AUDIT_BUFFER_SECONDS = 60.0
+    monkeypatch.setattr(core.audit, "BUFFER_HARD_LIMIT", 5)
+    access_log_buffer.add([(_shared(f"/api/{n}/"), (f"{n}-a", f"{n}-b")) for n in range(3)])
+    connection.ensure_connection()
+    # The writer's connection is killed from another session: the INSERT fails for real.
+    settings_dict = connection.settings_dict
+    with psycopg.connect(
+        host=settings_dict["HOST"] or None,
+        port=settings_dict["PORT"] or None,
+        user=settings_dict["USER"] or None,
+        dbname=settings_dict["NAME"],
+        autocommit=True,
+    ) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+
+    assert access_log_buffer.flush() == 0
+    assert "access log batch not written (6 waiting, 2 dropped)" in caplog.text
+    assert len(access_log_buffer) == 4  # the oldest request's 2 records went
+
+    connection.close()  # what close_old_connections does with a broken connection
+    assert access_log_buffer.flush() == 4
+    assert sorted(AccessLog.objects.values_list("object_id", flat=True)) == [
+        "1-a",
+        "1-b",
+        "2-a",
+        "2-b",
+    ]
+
+
+@pytest.mark.postgres
+def test_a_worker_exit_waits_for_the_batch_the_writer_is_writing(buffered: Any) -> None:
+    """The writer thread has taken the records and its INSERT is under way (held here by a
+    table lock): the exit hook must not return before that batch commits — the process,
+    and the daemon thread's open transaction with it, would be gone."""
+    import threading
+
+    import psycopg
+    from django.db import connection
+
+    access_log_buffer.flush()
+    buffered.AUDIT_BUFFER_SECONDS = 60.0
+    buffered.AUDIT_BUFFER_RECORDS = 3
+    settings_dict = connection.settings_dict
+    blocker = psycopg.connect(
+        host=settings_dict["HOST"] or None,
+        port=settings_dict["PORT"] or None,
+        user=settings_dict["USER"] or None,
+        dbname=settings_dict["NAME"],
+    )
+    try:
+        blocker.execute(f"LOCK TABLE {AccessLog._meta.db_table} IN EXCLUSIVE MODE")
+        access_log_buffer.add([(_shared(), ("1", "2", "3"))])  # a full batch: the thread writes
+        deadline = time.monotonic() + 5
+        while len(access_log_buffer) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(access_log_buffer) == 0  # taken by the writer, blocked on the lock
+        threading.Timer(0.5, blocker.rollback).start()
+
+        spec = importlib.util.spec_from_file_location(
+            "gunicorn_conf", Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
+        )
+        assert spec is not None
+        assert spec.loader is not None
+        conf = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(conf)
+        conf.worker_exit(None, None)
+
+        assert sorted(AccessLog.objects.values_list("object_id", flat=True)) == ["1", "2", "3"]
+    finally:
+        blocker.close()
