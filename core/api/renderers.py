@@ -27,7 +27,12 @@ from rest_framework.utils.encoders import JSONEncoder
 _encoder = JSONEncoder()
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 #: A number orjson writes unlike ``repr`` (``0.00001``): outside strings it follows , : [ or -.
+#: Searched only in a body holding ``0.0000`` (a bytes search: the pattern's character class
+#: makes the regex try every position, ~140 µs over a page of 20 appointments).
 _TINY_FLOAT = re.compile(rb"[,:\[-]0\.0000")
+_TINY_FLOAT_TEXT = b"0.0000"
+#: U+2028/U+2029 in UTF-8; the lead byte first (one ``memchr``, absent from most bodies).
+_SEPARATORS_LEAD = b"\xe2"
 
 
 def _default(obj: Any) -> Any:
@@ -53,9 +58,11 @@ class FastJSONRenderer(JSONRenderer):
             rendered = orjson.dumps(data, default=_default, option=_OPTIONS)
         except (orjson.JSONEncodeError, TypeError, ValueError):
             return self._drf(data, accepted_media_type, renderer_context)
-        if _TINY_FLOAT.search(rendered):
+        if _TINY_FLOAT_TEXT in rendered and _TINY_FLOAT.search(rendered):
             return self._drf(data, accepted_media_type, renderer_context)
-        if b"\xe2\x80\xa8" in rendered or b"\xe2\x80\xa9" in rendered:
+        if _SEPARATORS_LEAD in rendered and (
+            b"\xe2\x80\xa8" in rendered or b"\xe2\x80\xa9" in rendered
+        ):
             rendered = rendered.replace(b"\xe2\x80\xa8", b"\\u2028").replace(
                 b"\xe2\x80\xa9", b"\\u2029"
             )

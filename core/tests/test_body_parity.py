@@ -171,6 +171,8 @@ AWKWARD_VALUES: list[Any] = [
     [("tupla", 1), {"nested": {"deep": ["x"]}}],
     {"lazy": gettext_lazy("Não encontrado.")},
     "texto 0.00001, não um número",
+    {"only": "fim de parágrafo \u2029 só", "dash": "2025–2026 … “aspas”"},
+    [-1e-05, [2e-07], {"k": 0.00009}, "0.0000 num texto"],
 ]
 
 
