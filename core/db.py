@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any, ClassVar, Self
 
 import psycopg
@@ -81,23 +81,51 @@ class FastLoadMixin:
 
     @classmethod
     def from_db(cls, db: str | None, field_names: Collection[str], values: Collection[Any]) -> Self:
-        model: Any = cls
-        if model.__init__ is not Model.__init__ or pre_init.has_listeners(model):
+        if not cls._loads_plainly():
             loaded: Self = super().from_db(db, field_names, values)  # type: ignore[misc]
-            attributes = loaded.__dict__
-        else:
-            loaded = model.__new__(model)
-            state = ModelState()
-            state.adding = False
-            state.db = db
-            attributes = loaded.__dict__
-            attributes["_state"] = state
-            attributes.update(zip(field_names, values, strict=True))
-            if post_init.has_listeners(model):
-                post_init.send(sender=model, instance=loaded)
+            cls._copies_keep(loaded.__dict__)
+            return loaded
+        return cls._load_plainly(db, field_names, values, post_init.has_listeners(cls))
+
+    @classmethod
+    def from_db_many(
+        cls, db: str | None, field_names: Collection[str], rows: Iterable[Collection[Any]]
+    ) -> list[Self]:
+        """``from_db`` of each row, the signals' listeners looked up once for all of them (a
+        page of appointments with their professionals is 40 instances: 80 lookups, 80 µs)."""
+        if not cls._loads_plainly():
+            return [cls.from_db(db, field_names, values) for values in rows]
+        post = post_init.has_listeners(cls)
+        return [cls._load_plainly(db, field_names, values, post) for values in rows]
+
+    @classmethod
+    def _loads_plainly(cls) -> bool:
+        """No ``__init__`` of the model's own and no ``pre_init`` receiver (which may change
+        the arguments): the instance can be built without ``__init__``."""
+        model: Any = cls
+        return model.__init__ is Model.__init__ and not pre_init.has_listeners(model)
+
+    @classmethod
+    def _load_plainly(
+        cls, db: str | None, field_names: Collection[str], values: Collection[Any], post: bool
+    ) -> Self:
+        model: Any = cls
+        loaded: Self = model.__new__(model)
+        state = ModelState()
+        state.adding = False
+        state.db = db
+        attributes = loaded.__dict__
+        attributes["_state"] = state
+        attributes.update(zip(field_names, values, strict=True))
+        if post:
+            post_init.send(sender=model, instance=loaded)
+        cls._copies_keep(attributes)
+        return loaded
+
+    @classmethod
+    def _copies_keep(cls, attributes: dict[str, Any]) -> None:
         for copy, attname in cls.loaded_copies.items():
             attributes[copy] = attributes.get(attname)
-        return loaded
 
 
 def trigram_index_operation(table: str, indexes: dict[str, str], subject: str) -> Any:

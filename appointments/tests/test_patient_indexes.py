@@ -24,5 +24,7 @@ def test_the_patients_page_is_read_from_the_name_index() -> None:
 @pytest.mark.parametrize("column", ["name", "email"])
 def test_the_search_uses_the_trigram_indexes(column: str) -> None:
     searched = patient_list_for(user=staff()).filter(**{f"{column}__icontains": "silva"})
-    plan = plan_without(searched, "seqscan")
+    # Plain index scans off too: the (name, id) index could walk the order and filter row by
+    # row, which the planner picks on some empty-table statistics (a flaky plan).
+    plan = plan_without(searched, "seqscan", "indexscan")
     assert f"patient_{column}_trgm_idx" in plan, plan

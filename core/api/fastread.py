@@ -63,7 +63,7 @@ from core.db import prepared_cursor
 from core.models import AccessAction
 
 from . import pagination
-from .compiled import zone_fixed
+from .compiled import represent_many
 from .filtering import FilterBackend
 from .outer import FAST, OuterStandIn, StandInRefused, stand_in_check
 from .pagination import StandardPagination
@@ -170,13 +170,22 @@ class _Columns:
             converters=converters,
         )
 
-    def load(self, values: list[Any] | tuple[Any, ...], connection: Any) -> Any:
+    def load_many(self, rows: list[tuple[Any, ...]], connection: Any) -> list[Any]:
+        """Each row's instance (``from_db``, or ``from_db_many`` when the model has it)."""
         if self.converters:
-            values = list(values)
-            for index, found in self.converters:
-                for converter in found:
-                    values[index] = converter(values[index], None, connection)
-        return self.model.from_db("default", self.attnames, values)
+            converted = []
+            for row in rows:
+                values = list(row)
+                for index, found in self.converters:
+                    for converter in found:
+                        values[index] = converter(values[index], None, connection)
+                converted.append(values)
+            rows = converted  # type: ignore[assignment]
+        many = getattr(self.model, "from_db_many", None)
+        if many is not None:
+            loaded: list[Any] = many("default", self.attnames, rows)
+            return loaded
+        return [self.model.from_db("default", self.attnames, values) for values in rows]
 
 
 class _Route:
@@ -425,15 +434,14 @@ class FastReads:
         counted = int(rows[0][-1]) if count is not None and rows else None
         connection = connections["default"]
         width = len(route.columns.attnames)
-        related_end = None if count is None else -1
-        loaded = []
-        for row in rows:
-            instance = route.columns.load(row[:width], connection)
-            if route.related_columns is not None:
-                route.related_field.set_cached_value(
-                    instance, route.related_columns.load(row[width:related_end], connection)
-                )
-            loaded.append(instance)
+        loaded = route.columns.load_many([row[:width] for row in rows], connection)
+        if route.related_columns is not None:
+            related_end = None if count is None else -1
+            related = [row[width:related_end] for row in rows]
+            for instance, other in zip(
+                loaded, _load_shared(route.related_columns, related, connection), strict=True
+            ):
+                route.related_field.set_cached_value(instance, other)
         return loaded, counted
 
     def _detail(
@@ -504,9 +512,7 @@ class FastReads:
                 if number == 2
                 else replace_query_param(url, "page", number - 1)
             )
-        serializer = route.list_serializer
-        with zone_fixed():
-            results = [serializer.to_representation(row) for row in rows]
+        results = represent_many(route.list_serializer, rows)
         data = {
             "count": count,
             "next": replace_query_param(url, "page", number + 1) if more else None,
@@ -522,6 +528,18 @@ class FastReads:
             response[name] = value
         response["Content-Length"] = str(len(body))
         return response
+
+
+def _load_shared(columns: _Columns, rows: list[tuple[Any, ...]], connection: Any) -> list[Any]:
+    """The instances of ``rows``, one per distinct row (a professional's page names the
+    professional 20 times) shared by the rows equal to it: they are only read from here on.
+    A row with an unhashable value (a JSON or array column) gets its own."""
+    try:
+        distinct = list(dict.fromkeys(rows))
+    except TypeError:
+        return columns.load_many(rows, connection)
+    instances = dict(zip(distinct, columns.load_many(distinct, connection), strict=True))
+    return [instances[row] for row in rows]
 
 
 def _page(size: int, offset: int) -> str:

@@ -164,3 +164,50 @@ def test_loaded_copies_keep_what_a_column_was_when_loaded(appointment: Appointme
     assert fast._auth_user_id == professional.user_id is not None  # type: ignore[attr-defined]
     assert vars(slow)["_auth_user_id"] is None  # not loaded: nothing remembered
     assert "user_id" not in vars(slow)  # and the column itself stays deferred
+
+
+def _rows(model: Any) -> tuple[list[str], list[list[Any]]]:
+    names = [field.attname for field in model._meta.concrete_fields]
+    return names, [list(row) for row in model.objects.order_by("pk").values_list(*names)]
+
+
+def test_many_rows_load_as_each_would_alone(appointment: Appointment) -> None:
+    AppointmentFactory.create(professional=appointment.professional)
+    names, rows = _rows(Appointment)
+
+    many = Appointment.from_db_many("default", names, rows)
+
+    alone = [_django_from_db(Appointment, "default", names, row) for row in rows]
+    assert [_attributes(instance) for instance in many] == [_attributes(a) for a in alone]
+    assert [type(instance) for instance in many] == [Appointment, Appointment]
+    assert [(i._state.adding, i._state.db) for i in many] == [(False, "default")] * 2
+    assert many[0] is not many[1]
+
+
+def test_many_rows_send_post_init_for_each_and_honour_pre_init(appointment: Appointment) -> None:
+    AppointmentFactory.create(professional=appointment.professional)
+    names, rows = _rows(Professional)
+    seen: list[tuple[str, Any]] = []
+
+    def after(sender: Any, instance: Any, **kwargs: Any) -> None:
+        seen.append(("post", instance.pk))
+
+    def before(sender: Any, args: Any, kwargs: Any, **extra: Any) -> None:
+        seen.append(("pre", args[0]))
+
+    post_init.connect(after, sender=Professional)
+    try:
+        plain = Professional.from_db_many("default", names, rows)
+        pre_init.connect(before, sender=Professional)
+        try:
+            built = Professional.from_db_many("default", names, rows)
+        finally:
+            pre_init.disconnect(before, sender=Professional)
+    finally:
+        post_init.disconnect(after, sender=Professional)
+
+    pks = [row[0] for row in rows]
+    assert seen[: len(pks)] == [("post", pk) for pk in pks]
+    assert seen[len(pks) :] == [item for pk in pks for item in (("pre", pk), ("post", pk))]
+    for instance in (*plain, *built):  # the login's copy on both paths
+        assert instance._auth_user_id == instance.user_id  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
+from appointments.fast_reads import APPOINTMENTS
 from appointments.models import Appointment, Patient
 from conftest import redis_cache_use
 from core.api import fastread, pagination
@@ -572,3 +573,46 @@ def test_the_count_of_appointments_does_not_join_their_professionals(
     assert "JOIN" not in capped
     assert "JOIN" in counted.split("(SELECT COUNT(*)")[1].split(") capped)")[1]  # the page's
     assert fast.json()["count"] == Appointment.objects.filter(professional_id=_pid(data)).count()
+
+
+def test_rows_naming_the_same_related_row_share_its_instance() -> None:
+    professionals = [ProfessionalFactory.create(), ProfessionalFactory.create()]
+    route = fastread._Route(APPOINTMENTS)
+    columns = route.related_columns
+    assert columns is not None
+    names = [name.split(".")[-1].strip('"') for name in columns.sql]
+    first, second = (
+        tuple(Professional.objects.filter(pk=p.pk).values_list(*names).get()) for p in professionals
+    )
+
+    loaded = fastread._load_shared(columns, [first, second, first, first], connection)
+
+    assert [instance.pk for instance in loaded] == [professionals[i].pk for i in (0, 1, 0, 0)]
+    assert loaded[0] is loaded[2] is loaded[3]
+    assert loaded[0] is not loaded[1]
+    # A value that cannot be hashed (a JSON or array column): each row its own instance.
+    listed = (first[0], ["not", "hashable"], *first[2:])
+    apart = fastread._load_shared(columns, [listed, listed], connection)
+    assert apart[0] is not apart[1]
+    assert [vars(instance)[names[1]] for instance in apart] == [["not", "hashable"]] * 2
+
+
+def test_a_page_is_represented_as_each_row_alone(data: dict[str, Any]) -> None:
+    from appointments.serializers import AppointmentSerializer, PatientListSerializer
+    from core.api.compiled import represent_many
+
+    appointments = list(Appointment.objects.select_related("professional").order_by("pk"))
+    patients = list(Patient.objects.order_by("pk"))
+    assert appointments
+    assert patients
+    compiled: Any = AppointmentSerializer(context={})
+    overriding: Any = PatientListSerializer(context={})  # its own to_representation
+    assert represent_many(compiled, appointments) == [
+        compiled.to_representation(row) for row in appointments
+    ]
+    assert represent_many(overriding, patients) == [
+        overriding.to_representation(row) for row in patients
+    ]
+    assert any("*" in item["cpf"] for item in represent_many(overriding, patients))
+    unsaved = Appointment(pk=None)  # no professional: the plan fails, DRF's rules answer
+    assert represent_many(compiled, [unsaved]) == [compiled.to_representation(unsaved)]
