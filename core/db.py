@@ -73,7 +73,8 @@ class FastLoadMixin:
     model's own, Django's path runs.
     ``loaded_copies`` (attribute → loaded column attname) keeps, on every loaded instance, the
     value a column had when loaded (None if it was not): what a ``post_init`` receiver would
-    do, without a signal sent per row.
+    do, without a signal sent per row. ``from_db_many`` loads a page of rows with the
+    signals' listeners looked up once.
     ``core/tests/test_fast_load.py`` holds the equivalence with ``Model.__init__``.
     """
 
