@@ -172,20 +172,21 @@ class _Columns:
 
     def load_many(self, rows: list[tuple[Any, ...]], connection: Any) -> list[Any]:
         """Each row's instance (``from_db``, or ``from_db_many`` when the model has it)."""
+        values_of: list[Any] = rows
         if self.converters:
-            converted = []
-            for row in rows:
-                values = list(row)
-                for index, found in self.converters:
-                    for converter in found:
-                        values[index] = converter(values[index], None, connection)
-                converted.append(values)
-            rows = converted  # type: ignore[assignment]
+            values_of = [self._converted(row, connection) for row in rows]
         many = getattr(self.model, "from_db_many", None)
         if many is not None:
-            loaded: list[Any] = many("default", self.attnames, rows)
+            loaded: list[Any] = many("default", self.attnames, values_of)
             return loaded
-        return [self.model.from_db("default", self.attnames, values) for values in rows]
+        return [self.model.from_db("default", self.attnames, values) for values in values_of]
+
+    def _converted(self, row: tuple[Any, ...], connection: Any) -> list[Any]:
+        values = list(row)
+        for index, found in self.converters:
+            for converter in found:
+                values[index] = converter(values[index], None, connection)
+        return values
 
 
 class _Route:

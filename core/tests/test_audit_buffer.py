@@ -5,17 +5,22 @@ costs no INSERT in the request, the records reach the table within the window (o
 from __future__ import annotations
 
 import importlib.util
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+import core.audit
 from appointments.models import Appointment
-from core.audit import access_log_buffer
+from core.audit import access_log_buffer, access_log_insert
 from core.models import AccessAction, AccessLog
 from core.tests.factories import AppointmentFactory, ProfessionalFactory
 from professionals.serializers import README_PROFESSIONAL
@@ -31,6 +36,30 @@ def _wait_for(count: int, seconds: float = 10.0) -> int:
             return found
         time.sleep(0.05)
     return AccessLog.objects.count()
+
+
+def _worker_exit() -> None:
+    """gunicorn's ``worker_exit`` hook, from the project's gunicorn.conf.py."""
+    spec = importlib.util.spec_from_file_location(
+        "gunicorn_conf", Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    conf.worker_exit(None, None)
+
+
+def _another_session(**options: Any) -> Any:
+    """A psycopg connection of its own to the test database (not Django's)."""
+    settings_dict = connection.settings_dict
+    return psycopg.connect(
+        host=settings_dict["HOST"] or None,
+        port=settings_dict["PORT"] or None,
+        user=settings_dict["USER"] or None,
+        dbname=settings_dict["NAME"],
+        **options,
+    )
 
 
 @pytest.fixture
@@ -84,14 +113,7 @@ def test_a_worker_exit_writes_what_is_waiting(buffered: Any, api_client: APIClie
     assert api_client.get(f"/api/appointments/{appointment.pk}/").status_code == 200
     assert len(access_log_buffer) == 1
 
-    spec = importlib.util.spec_from_file_location(
-        "gunicorn_conf", Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    conf = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(conf)
-    conf.worker_exit(None, None)
+    _worker_exit()
 
     assert len(access_log_buffer) == 0
     assert AccessLog.objects.filter(object_id=str(appointment.pk)).count() == 1
@@ -210,11 +232,6 @@ def test_each_id_a_request_read_is_one_record_whatever_its_text(buffered: Any) -
 
 
 def test_batches_hold_whole_requests_and_write_every_record(buffered: Any) -> None:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from core.audit import access_log_insert
-
     sizes = (2, 2, 5, 1)
     pending = [
         (_shared(f"/api/{n}/"), tuple(f"{n}-{k}" for k in range(size)))
@@ -234,25 +251,13 @@ def test_batches_hold_whole_requests_and_write_every_record(buffered: Any) -> No
 def test_records_kept_while_the_database_is_gone_are_bounded_oldest_first(
     buffered: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import psycopg
-    from django.db import connection
-
-    import core.audit
-
     access_log_buffer.flush()
     buffered.AUDIT_BUFFER_SECONDS = 60.0
     monkeypatch.setattr(core.audit, "BUFFER_HARD_LIMIT", 5)
     access_log_buffer.add([(_shared(f"/api/{n}/"), (f"{n}-a", f"{n}-b")) for n in range(3)])
     connection.ensure_connection()
     # The writer's connection is killed from another session: the INSERT fails for real.
-    settings_dict = connection.settings_dict
-    with psycopg.connect(
-        host=settings_dict["HOST"] or None,
-        port=settings_dict["PORT"] or None,
-        user=settings_dict["USER"] or None,
-        dbname=settings_dict["NAME"],
-        autocommit=True,
-    ) as other:
+    with _another_session(autocommit=True) as other:
         other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
 
     assert access_log_buffer.flush() == 0
@@ -274,21 +279,10 @@ def test_a_worker_exit_waits_for_the_batch_the_writer_is_writing(buffered: Any) 
     """The writer thread has taken the records and its INSERT is under way (held here by a
     table lock): the exit hook must not return before that batch commits — the process,
     and the daemon thread's open transaction with it, would be gone."""
-    import threading
-
-    import psycopg
-    from django.db import connection
-
     access_log_buffer.flush()
     buffered.AUDIT_BUFFER_SECONDS = 60.0
     buffered.AUDIT_BUFFER_RECORDS = 3
-    settings_dict = connection.settings_dict
-    blocker = psycopg.connect(
-        host=settings_dict["HOST"] or None,
-        port=settings_dict["PORT"] or None,
-        user=settings_dict["USER"] or None,
-        dbname=settings_dict["NAME"],
-    )
+    blocker = _another_session()
     try:
         blocker.execute(f"LOCK TABLE {AccessLog._meta.db_table} IN EXCLUSIVE MODE")
         access_log_buffer.add([(_shared(), ("1", "2", "3"))])  # a full batch: the thread writes
@@ -298,14 +292,7 @@ def test_a_worker_exit_waits_for_the_batch_the_writer_is_writing(buffered: Any) 
         assert len(access_log_buffer) == 0  # taken by the writer, blocked on the lock
         threading.Timer(0.5, blocker.rollback).start()
 
-        spec = importlib.util.spec_from_file_location(
-            "gunicorn_conf", Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
-        )
-        assert spec is not None
-        assert spec.loader is not None
-        conf = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(conf)
-        conf.worker_exit(None, None)
+        _worker_exit()
 
         assert sorted(AccessLog.objects.values_list("object_id", flat=True)) == ["1", "2", "3"]
     finally:

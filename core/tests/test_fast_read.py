@@ -580,7 +580,7 @@ def test_rows_naming_the_same_related_row_share_its_instance() -> None:
     route = fastread._Route(APPOINTMENTS)
     columns = route.related_columns
     assert columns is not None
-    names = [name.split(".")[-1].strip('"') for name in columns.sql]
+    names = columns.attnames
     first, second = (
         tuple(Professional.objects.filter(pk=p.pk).values_list(*names).get()) for p in professionals
     )
