@@ -20,17 +20,24 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
+import hiredis
 from celery import Task
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError as RedisResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+#: hiredis (a dependency: redis-py's reply parser) packs a command in C; its stub types the
+#: argument as a 1-tuple.
+_pack_command: Callable[[Any], bytes] = hiredis.pack_command
 
 logger = logging.getLogger("core.degraded")
 
@@ -179,9 +186,12 @@ class FailOpenRedisCache(RedisCache):
     def flag_raise(self, key: str, seconds: int) -> bool | None:
         """Raise a shared flag (``SET NX EX``): True when this call raised it, False when it
         was already up, None while Redis is unreachable (nobody can tell)."""
-        redis_key = self.make_and_validate_key(key)
+        redis_key = self.make_key(key)
         client = self._cache.get_client(redis_key, write=True)  # type: ignore[attr-defined]
-        return bool(client.set(redis_key, 1, ex=seconds, nx=True))
+        [raised] = replies_of(client, [("SET", redis_key, 1, "EX", seconds, "NX")])
+        if isinstance(raised, Exception):
+            raise raised
+        return raised is not None
 
     @_fail_open(_constant(None))
     def get_many_and_hit(
@@ -197,8 +207,10 @@ class FailOpenRedisCache(RedisCache):
         """One round trip: ``MGET keys`` (when there are keys), then ``SET NX EX``, ``INCR`` and
         ``PTTL`` of the window's counter. The hit is ``None`` when the key holds something
         that is not a counter (written by something else): it is dropped, to start over."""
-        key_map = {self.make_and_validate_key(key): key for key in keys}
-        redis_window = self.make_and_validate_key(window)
+        # make_key, not make_and_validate_key: the keys are the project's own, and the
+        # validation only warns about keys memcached would refuse, character by character.
+        key_map = {self.make_key(key): key for key in keys}
+        redis_window = self.make_key(window)
         client = self._cache.get_client(redis_window, write=True)  # type: ignore[attr-defined]
         commands: list[tuple[Any, ...]] = [("MGET", *key_map)] if key_map else []
         commands += [
@@ -235,14 +247,33 @@ class FailOpenRedisCache(RedisCache):
 
 
 def replies_of(client: Any, commands: list[tuple[Any, ...]]) -> list[Any]:
-    """The replies to ``commands`` sent in one write on one of the client's pooled connections
-    — what a non-transactional pipeline does, without its per-command bookkeeping (a third
-    of a hot read's Redis cost). A command's error is its reply (a ``ResponseError``), read
-    so that the connection is left clean; a connection error or timeout is retried as the
-    client's own commands are (its ``retry`` policy, reconnecting), then raised."""
+    """The replies to ``commands`` sent in one write on one connection of the client's pool
+    — what a non-transactional pipeline does, without its per-command bookkeeping. A
+    command's error is its reply (a ``ResponseError``), read so that the connection is left
+    clean; a connection error or timeout is retried as the client's own commands are (its
+    ``retry`` policy, reconnecting), then raised.
+
+    The connection is the one this process holds for the pool (``HeldConnection``) when no
+    other thread is using it, else one taken from the pool and given back: a hot request
+    makes one such round trip, and the pool's checkout, health poll and release cost more
+    than the round trip's own system calls. Each command is packed by hiredis at once (the
+    name is one word: ``("CLIENT", "ID")``, not ``("CLIENT ID",)``)."""
+    held = HeldConnection.of(client.connection_pool)
+    if held.lock.acquire(blocking=False):
+        try:
+            return _exchange(held.connection(), commands)
+        finally:
+            held.lock.release()
     pool = client.connection_pool
     connection = pool.get_connection()
-    packed = connection.pack_commands(commands)
+    try:
+        return _exchange(connection, commands)
+    finally:
+        pool.release(connection)
+
+
+def _exchange(connection: Any, commands: list[tuple[Any, ...]]) -> list[Any]:
+    packed = _packed(commands)
 
     def send_and_read() -> list[Any]:
         connection.send_packed_command(packed)
@@ -261,8 +292,71 @@ def replies_of(client: Any, commands: list[tuple[Any, ...]]) -> list[Any]:
     except BaseException:
         connection.disconnect()  # replies may be left unread: never reuse it as it is
         raise
-    finally:
-        pool.release(connection)
+
+
+def _packed(commands: list[tuple[Any, ...]]) -> list[bytes]:
+    return [b"".join([_pack_command(command) for command in commands])]
+
+
+class HeldConnection:
+    """One connection of a pool kept out of it by this process for ``replies_of``, used by
+    one thread at a time (``lock``; a thread that finds it busy takes a pooled one).
+
+    It is never given back: it is checked before each use as the pool checks a connection it
+    hands out, and a connection error disconnects it; it goes away with its pool (the table
+    is weak). After a fork the child forgets the parent's (the pool resets itself too) and
+    takes its own."""
+
+    _by_pool: weakref.WeakKeyDictionary[Any, HeldConnection] = weakref.WeakKeyDictionary()
+    _guard = threading.Lock()
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = weakref.ref(pool)
+        self.pid = os.getpid()
+        self.lock = threading.Lock()
+        self._connection: Any = None
+
+    @classmethod
+    def of(cls, pool: Any) -> HeldConnection:
+        held = cls._by_pool.get(pool)
+        if held is None or held.pid != os.getpid():
+            with cls._guard:
+                held = cls._by_pool.get(pool)
+                if held is None or held.pid != os.getpid():
+                    held = cls(pool)
+                    cls._by_pool[pool] = held
+        return held
+
+    def connection(self) -> Any:
+        """The held connection, ready as the pool's checkout leaves one (call with
+        ``lock``): taken from the pool on first use; later, a connection with something to
+        read — the server closed it (a restart, an idle timeout) or a reply was left
+        unread — is replaced by a new one, after one non-blocking poll."""
+        connection = self._connection
+        if connection is None:
+            pool = self.pool()
+            if pool is None:  # pragma: no cover - the caller holds the pool
+                raise RedisConnectionError("the connection pool is gone")
+            self._connection = connection = pool.get_connection()
+            return connection
+        try:
+            if connection.can_read():
+                raise RedisConnectionError("connection not ready")
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            connection.disconnect()
+            connection.connect()
+        return connection
+
+    @classmethod
+    def forget_all(cls) -> None:
+        """Give every held connection of this process back to its pool (tests)."""
+        with cls._guard:
+            for pool, held in list(cls._by_pool.items()):
+                with held.lock:
+                    if held._connection is not None and held.pid == os.getpid():
+                        pool.release(held._connection)
+                    held._connection = None
+            cls._by_pool.clear()
 
 
 class BestEffortDelayTask(Task):  # type: ignore[type-arg]

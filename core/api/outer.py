@@ -11,8 +11,9 @@ themselves, with the middleware's own code where it has a hook:
   not served here) and its ``process_response`` (HSTS, ``nosniff``, referrer and opener
   policies);
 * ``SecurityHeadersMiddleware``: ``security_headers_add`` (``Cache-Control``, the CSP);
-* ``CorsMiddleware``: its ``add_response_headers`` (a request with an ``Origin`` is never
-  served here: CORS and its preflight stay the whole stack's);
+* ``CorsMiddleware``: its ``add_response_headers`` for a request with an ``Origin`` (its
+  preflight, an ``OPTIONS``, stays the whole stack's); without one, what that hook then
+  does: ``Vary: origin`` on a path its ``CORS_URLS_REGEX`` enables;
 * ``ApiJsonErrorsMiddleware``, ``ApiTrailingSlashMiddleware`` and WhiteNoise change nothing in
   a 200 under ``/api/`` whose path ends with a slash.
 
@@ -30,6 +31,7 @@ from collections.abc import Sequence
 from corsheaders.middleware import CorsMiddleware
 from django.http import HttpRequest, HttpResponse
 from django.middleware.security import SecurityMiddleware
+from django.utils.cache import patch_vary_headers
 
 from core.middleware import security_headers_add
 from core.observability.request_id import HEADER as REQUEST_ID_HEADER
@@ -104,7 +106,12 @@ class OuterStandIn:
     def finish(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         """The served answer as it leaves the outer middleware (innermost first)."""
         if self.cors is not None:
-            self.cors.add_response_headers(request, response)
+            if request.META.get("HTTP_ORIGIN"):
+                self.cors.add_response_headers(request, response)
+            elif self.cors.is_enabled(request):
+                # All add_response_headers does without an Origin, minus building
+                # request.headers from every META key to look for one.
+                patch_vary_headers(response, ("origin",))
         if self.security_headers:
             security_headers_add(request, response)
         if self.security is not None:

@@ -155,3 +155,30 @@ def test_each_present_middleware_turns_on_its_own_work() -> None:
     assert full.security_headers
     assert full.security is not None
     assert full.cors is not None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("regex", "origin", "varies"),
+    [
+        (r"^/api/.*$", None, True),
+        (r"^/api/.*$", "", True),  # an empty Origin is no Origin
+        (r"^/admin/.*$", None, False),  # CORS off for the path: no Vary: origin
+        (r"^/admin/.*$", "https://app.example.com", False),
+    ],
+)
+def test_without_an_origin_cors_only_varies_on_it_where_it_is_enabled(
+    data: dict[str, Any],  # noqa: F811
+    settings: Any,
+    regex: str,
+    origin: str | None,
+    varies: bool,
+) -> None:
+    settings.CORS_URLS_REGEX = regex
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+    headers = {} if origin is None else {"HTTP_ORIGIN": origin}
+    fast, whole = both("/api/appointments/", bearer(data["staff"]), **headers)
+    assert outcome(fast) == "served"
+    assert ("origin" in fast["Vary"]) is varies
+    assert "Access-Control-Allow-Origin" not in fast
+    assert_same(fast, whole)

@@ -4,10 +4,12 @@ its snapshot (``get_many_and_hit``) — failing open while Redis is unreachable.
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from typing import Any
 
+import hiredis
 import pytest
 from django.core.cache import cache
 from django.test import override_settings
@@ -121,34 +123,38 @@ def _bearer(user: Any) -> APIClient:
 
 class _RedisCalls:
     """Counts what reaches Redis: each write of packed commands to a connection (one round
-    trip), with the names of the commands it carries."""
+    trip), with the names of the commands it carries (read back from the bytes sent)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.round_trips: list[list[str]] = []
-        packed: list[str] = []
-        pack_command: Any = Connection.pack_command
-        pack_commands: Any = Connection.pack_commands
         send: Any = Connection.send_packed_command
 
-        def one(connection: Any, *args: Any) -> Any:
-            packed.append(str(args[0]).upper())
-            return pack_command(connection, *args)
+        def send_packed_command(connection: Any, command: Any, *args: Any, **kwargs: Any) -> Any:
+            chunks = [command] if isinstance(command, (bytes, str)) else list(command)
+            sent = b"".join(c.encode() if isinstance(c, str) else bytes(c) for c in chunks)
+            self.round_trips.append(command_names(sent))
+            return send(connection, command, *args, **kwargs)
 
-        def many(connection: Any, commands: Any) -> Any:
-            packed.extend(str(command[0]).upper() for command in commands)
-            return pack_commands(connection, commands)
-
-        def send_packed_command(connection: Any, *args: Any, **kwargs: Any) -> Any:
-            self.round_trips.append(packed[:])
-            packed.clear()
-            return send(connection, *args, **kwargs)
-
-        monkeypatch.setattr(Connection, "pack_command", one)
-        monkeypatch.setattr(Connection, "pack_commands", many)
         monkeypatch.setattr(Connection, "send_packed_command", send_packed_command)
 
     def clear(self) -> None:
         self.round_trips.clear()
+
+
+def command_names(sent: bytes) -> list[str]:
+    """The names of the commands packed in ``sent`` (RESP arrays of bulk strings)."""
+    names: list[str] = []
+    reader = hiredis.Reader()
+    reader.feed(sent)
+    while (command := reader.gets()) is not False:
+        names.append(command[0].decode().upper())
+    return names
+
+
+def test_command_names_reads_packed_commands() -> None:
+    pack: Any = hiredis.pack_command
+    sent = pack(("MGET", "a", "b")) + pack(("INCR", "x\r\ny"))
+    assert command_names(sent) == ["MGET", "INCR"]
 
 
 @pytest.mark.redis
@@ -254,10 +260,47 @@ def test_a_commands_error_is_its_reply_and_the_connection_stays_clean(redis_cach
     assert replies[0] == b"OK"
     assert isinstance(replies[1], ResponseError)
     assert replies[2] == b"not a number"
-    # The pooled connection read every reply: the next batch gets its own, in order.
+    # The connection read every reply: the next batch gets its own, in order.
     assert degraded.replies_of(client, [("DEL", "replies:x"), ("INCR", "replies:x")]) == [1, 1]
-    assert len(client.connection_pool._available_connections) == 1
     client.delete("replies:x")
+
+
+@pytest.mark.redis
+def test_the_held_connection_serves_every_call_and_a_busy_one_is_not_waited_for() -> None:
+    client = Redis.from_url(redis_url())
+    pool = client.connection_pool
+    [first] = degraded.replies_of(client, [("CLIENT", "ID")])
+    assert degraded.replies_of(client, [("CLIENT", "ID")]) == [first]  # no checkout: held
+    assert pool._created_connections == 1
+    assert not pool._available_connections  # kept out of the pool
+
+    held = degraded.HeldConnection.of(pool)
+    with held.lock:  # another thread is using it: this call takes a pooled one, gives it back
+        [other] = degraded.replies_of(client, [("CLIENT", "ID")])
+    assert other != first
+    assert len(pool._available_connections) == 1
+    assert degraded.replies_of(client, [("CLIENT", "ID")]) == [first]
+
+
+@pytest.mark.redis
+def test_a_forked_child_takes_its_own_connection_and_leaves_the_parents_alone() -> None:
+    client = Redis.from_url(redis_url())
+    [parents] = degraded.replies_of(client, [("CLIENT", "ID")])
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child's coverage is not collected
+        try:
+            [own] = degraded.replies_of(client, [("CLIENT", "ID")])
+            os.write(writing, str(own).encode())
+        finally:
+            os._exit(0)
+    os.close(writing)
+    os.waitpid(child, 0)
+    with os.fdopen(reading) as answer:
+        childs = int(answer.read())
+    assert childs != parents
+    # The child closed nothing of the parent's: its connection still answers, in order.
+    assert degraded.replies_of(client, [("ECHO", "still"), ("CLIENT", "ID")]) == [b"still", parents]
 
 
 @pytest.mark.redis
