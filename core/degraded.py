@@ -347,17 +347,6 @@ class HeldConnection:
             connection.connect()
         return connection
 
-    @classmethod
-    def forget_all(cls) -> None:
-        """Give every held connection of this process back to its pool (tests)."""
-        with cls._guard:
-            for pool, held in list(cls._by_pool.items()):
-                with held.lock:
-                    if held._connection is not None and held.pid == os.getpid():
-                        pool.release(held._connection)
-                    held._connection = None
-            cls._by_pool.clear()
-
 
 class BestEffortDelayTask(Task):  # type: ignore[type-arg]
     """The project's Celery task class: ``delay()`` is best effort.
