@@ -1,10 +1,11 @@
 """``python manage.py run_worker [celery worker options]``: a Celery worker started again when
 it exits on its own.
 
-A Redis outage can end the worker process (kombu's Redis transport fails while restoring
-unacknowledged messages on reconnect: ``'NoneType' object has no attribute 'hostname'``).
-Docker's restart policy brings it back in the compose stack; the local stack (``setup.sh`` →
-honcho) would instead stop everything. This command is that restart policy: the worker runs in
+A worker can end on its own (an out-of-memory kill, a fault of a library; until
+``core.celery`` worked around it, kombu's Redis transport failing on a Redis outage with
+``'NoneType' object has no attribute 'hostname'``). Docker's restart policy brings it back in
+the compose stack; the local stack (``setup.sh`` → honcho) would instead stop everything.
+This command is that restart policy: the worker runs in
 a session of its own (so a Ctrl+C reaches it once, forwarded from here, not twice from the
 terminal); SIGINT/SIGTERM are passed on and end both; any other exit starts it again after a
 pause that grows up to ``--max-delay`` seconds.
