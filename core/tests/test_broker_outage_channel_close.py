@@ -1,20 +1,34 @@
 """A Redis outage must not end the Celery worker: closing the broker connection after Redis died
 (what the worker's consumer does, ``collect()`` then ``close()``) raises no ``AttributeError``
-while the channel holds an unacknowledged message and has a BRPOP in flight (core/celery.py)."""
+while the channel holds an unacknowledged message and has a BRPOP in flight (core/celery.py);
+and a real worker holding such messages lives through its broker's death and restart, then
+runs a task published after it."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import pytest
 from kombu import Connection, Exchange, Queue
 
 from core.celery import app as celery_app  # noqa: F401 - installs the kombu workaround
+from core.tasks import beat_heartbeat_task
 from core.tests import redis_server
 from core.tests.redis_server import RedisServer
 
 own_redis = redis_server.own_redis
+app_on_own_redis = redis_server.app_on_own_redis
+ROOT = Path(__file__).resolve().parents[2]
+WORKER = [sys.executable, "-m", "celery", "-A", "core", "worker", "--pool", "solo", "-l", "INFO"]
 
 
 def test_closing_the_connection_after_redis_died_keeps_the_worker_alive(
@@ -45,3 +59,66 @@ def test_closing_the_connection_after_redis_died_keeps_the_worker_alive(
     conn.collect(socket_timeout=5.0)  # celery: Consumer.on_connection_error_after_connected
     conn.close()  # AttributeError: 'NoneType' object has no attribute 'hostname' without the fix
     assert channel.closed
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float, what: str, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}:\n{log.read_text(errors='replace')[-4000:]}")
+
+
+def test_a_worker_holding_tasks_lives_through_its_brokers_death_and_runs_the_next_one(
+    app_on_own_redis: RedisServer, tmp_path: Path
+) -> None:
+    server = app_on_own_redis
+    env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL"}}
+    env |= {
+        "DJANGO_SETTINGS_MODULE": "core.settings.testing",
+        "REDIS_URL": server.url(0),
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = tmp_path / "worker.log"
+    name = f"outage-{uuid.uuid4().hex[:8]}@localhost"
+    with log.open("wb") as out:
+        # The local stack's worker (Procfile): the solo pool, gossip and mingle on.
+        worker = subprocess.Popen(
+            [*WORKER, "-n", name],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_for(lambda: b"ready." in log.read_bytes(), 60, "the worker to be ready", log)
+        # Tasks it holds unacknowledged (a countdown, as the charge retries use).
+        for _ in range(2):
+            beat_heartbeat_task.apply_async(countdown=600)
+        _wait_for(lambda: log.read_bytes().count(b"Task ") >= 2, 30, "the held tasks", log)
+
+        server.kill()
+        time.sleep(3)
+        server.start()
+
+        probe = beat_heartbeat_task.apply_async()
+        _wait_for(
+            lambda: (
+                worker.poll() is not None or f"[{probe.id}] succeeded".encode() in log.read_bytes()
+            ),
+            60,
+            "the task published after the outage",
+            log,
+        )
+        text = log.read_text(errors="replace")
+        assert worker.poll() is None, f"the worker exited ({worker.returncode}):\n{text[-4000:]}"
+        assert "has no attribute 'hostname'" not in text
+        assert "Unrecoverable error" not in text
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(5)
