@@ -2,7 +2,7 @@
 
     python -m bench load [--sets 1m,10k] [--force]
     python -m bench run [--quick] [--rounds N] [--sets 1m,10k] [--compare-ref REF]
-                        [--asaas-latency] [--only TEXT] [--json PATH]
+                        [--asaas-latency] [--only TEXT[,TEXT...]] [--json PATH]
     python -m bench all [same options as run]     # load what is missing, then run
 
 See docs/BENCHMARKS.md.
@@ -48,7 +48,11 @@ def _parser() -> argparse.ArgumentParser:
             action="store_true",
             help="também o agendamento com o emulador do Asaas a 2 s de latência",
         )
-        run.add_argument("--only", default=None, help="só endpoints cujo nome contém o texto")
+        run.add_argument(
+            "--only",
+            default=None,
+            help="só endpoints cujo nome contém o texto (ou um dos textos separados por vírgula)",
+        )
         run.add_argument("--port", type=int, default=18100)
         run.add_argument("--json", default=None, help="arquivo de resultados (JSON)")
     return parser

@@ -512,6 +512,14 @@ def _save(results: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
 
 
+def endpoints_named(only: str | None) -> list[Endpoint]:
+    """The endpoints whose name contains ``only`` or, comma-separated, one of its parts."""
+    if not only:
+        return list(ENDPOINTS)
+    parts = [part for part in only.split(",") if part]
+    return [e for e in ENDPOINTS if any(part in e.name for part in parts)]
+
+
 def run(options: RunOptions) -> int:
     wrk.binary()  # says how to install it when missing
     for dataset in options.sets:
@@ -523,7 +531,7 @@ def run(options: RunOptions) -> int:
         dataset_migrate(dataset)
     workdir = Path(tempfile.mkdtemp(prefix="medical-api-bench-"))
     redis_url = os.environ.get("BENCH_REDIS_URL", REDIS_URL_DEFAULT)
-    endpoints = [e for e in ENDPOINTS if not options.only or options.only in e.name]
+    endpoints = endpoints_named(options.only)
     bench = Bench(options, workdir)
     results: dict[str, Any] = {
         "started_at": dt.datetime.now(dt.UTC).isoformat(),

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from bench.datasets import DATASETS
-from bench.runner import ENDPOINTS, LIST_KIND, Measure, RunOptions, table
+from bench.runner import ENDPOINTS, LIST_KIND, Measure, RunOptions, endpoints_named, table
 
 
 def _entry(rps: float, p99: float, sql: str = "3", conflicts: int = 0) -> dict[str, Any]:
@@ -107,3 +107,12 @@ def test_quick_options_and_endpoint_coverage() -> None:
     ):
         assert expected in paths
     assert {endpoint.method for endpoint in ENDPOINTS} == {"GET", "POST"}
+
+
+def test_only_picks_the_endpoints_naming_any_of_its_parts() -> None:
+    assert endpoints_named(None) == list(ENDPOINTS)
+    names = [e.name for e in endpoints_named("patients/ID,webhook")]
+    assert names == [e.name for e in ENDPOINTS if "patients/ID" in e.name or "webhook" in e.name]
+    assert "patients/ID" in names
+    assert any("webhook" in name for name in names)
+    assert endpoints_named("no such endpoint") == []
