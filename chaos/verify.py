@@ -72,6 +72,9 @@ REQUIRED = (
     "slots_not_exactly_one",
     "metrics_gap_brl",
     "drift_after_reconcile",
+    # A web, worker or beat process that ended on its own (the supervisor restarted it): the
+    # product must live through its faults without a restart policy.
+    "processes_died_unexpectedly",
 )
 
 
