@@ -42,6 +42,7 @@ LABELS = {
     "slots_not_exactly_one": "horários sem exatamente 1 agendamento",
     "metrics_gap_brl": "paid_amount - (plataforma + repasses) (R$)",
     "drift_after_reconcile": "divergências depois da reconciliação",
+    "processes_died_unexpectedly": "processos que morreram sozinhos",
 }
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from chaos.cli import failing
+from chaos.cli import LABELS, failing, print_table
 from chaos.verify import REQUIRED, drift_count, expected_refunded, expected_status
 
 
@@ -61,3 +61,24 @@ def test_failing_names_every_nonzero_required_figure() -> None:
     figures["metrics_gap_brl"] = "200.00"
     figures["drift_after_reconcile"] = "n/a"
     assert failing(figures) == ["booking_5xx", "metrics_gap_brl"]
+
+
+def test_the_table_names_and_prints_every_required_figure(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert set(LABELS) == set(REQUIRED)
+    figures: dict[str, object] = dict.fromkeys(REQUIRED, 0)
+    figures["processes_died_unexpectedly"] = 1
+    print_table(
+        {
+            "plan": "quick",
+            "figures": figures,
+            "scenarios": {},
+            "examples": {},
+            "timings_s": {},
+            "notes": [],
+        }
+    )
+    printed = capsys.readouterr().out
+    assert all(LABELS[key] in printed for key in REQUIRED)
+    assert "FALHOU: processes_died_unexpectedly" in printed
