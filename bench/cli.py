@@ -4,6 +4,8 @@
     python -m bench run [--quick] [--rounds N] [--sets 1m,10k] [--compare-ref REF]
                         [--asaas-latency] [--only TEXT[,TEXT...]] [--json PATH]
     python -m bench all [same options as run]     # load what is missing, then run
+    python -m bench inproc [--set 1m] [--only TEXT[,TEXT...]] [--requests N] [--rounds N]
+                                                  # CPU per request in one process, no wrk
 
 See docs/BENCHMARKS.md.
 """
@@ -55,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
         )
         run.add_argument("--port", type=int, default=18100)
         run.add_argument("--json", default=None, help="arquivo de resultados (JSON)")
+    inproc = sub.add_parser("inproc", help="CPU por requisição num processo só (sem wrk)")
+    inproc.add_argument("--set", dest="dataset", type=_sets, default="1m")
+    inproc.add_argument("--only", default=None, help="como em run (textos separados por vírgula)")
+    inproc.add_argument("--requests", type=int, default=2000, help="requisições por rodada")
+    inproc.add_argument("--rounds", type=int, default=3)
     return parser
 
 
@@ -80,6 +87,13 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         return 0
+    if args.command == "inproc":
+        from .inproc import run as inproc_run
+
+        datasets = _sets(args.dataset) if isinstance(args.dataset, str) else args.dataset
+        if len(datasets) != 1:
+            raise SystemExit("--set: um conjunto só")
+        return inproc_run(datasets[0], args.only, args.requests, args.rounds)
     if args.command in {"load", "all"}:
         for dataset in args.sets:
             dataset_ensure(dataset, force=getattr(args, "force", False))
