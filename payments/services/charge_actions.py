@@ -115,10 +115,11 @@ def charge_cancel(*, appointment_id: int, asaas: AsaasService | None = None) -> 
         if maybe_at_asaas:
             _delete_orphan(appointment_id, client)
         return appointment.status
+    deleted_here = True
     try:
         client.payment_delete(payment_id)
     except AsaasNotFoundError:
-        pass  # already gone at Asaas: the re-read below says so
+        deleted_here = False  # already gone at Asaas: the re-read below says so
     except AsaasError as error:
         _record_failed_call(appointment_id, TransactionType.CANCELLATION, error, None)
         raise BusinessRuleError(
@@ -139,7 +140,10 @@ def charge_cancel(*, appointment_id: int, asaas: AsaasService | None = None) -> 
                     )
                     return appointment.status
                 except IllegalTransition:
-                    pass  # moved on meanwhile (already cancelled by Asaas's webhook)
+                    # Moved on meanwhile: Asaas's PAYMENT_DELETED webhook cancelled it first.
+                    if deleted_here and charge.status == C.CANCELED:
+                        _deletion_record(appointment, charge)
+                        return appointment.status
             # Not deleted (paid meanwhile), or no longer cancellable here: Asaas's truth.
             charge_apply_asaas_state(appointment=appointment, charge=charge, snapshot=snapshot)
             return appointment.status
@@ -149,8 +153,26 @@ def charge_cancel(*, appointment_id: int, asaas: AsaasService | None = None) -> 
             appointment_id=appointment_id, payment_id=payment_id, asaas=client, apply=apply
         )
     except StaleSnapshot:
-        # Deleted at Asaas; the steps still arriving (its webhook) record it here.
-        return str(Appointment.objects.values_list("status", flat=True).get(pk=appointment_id))
+        # Deleted at Asaas; the steps still arriving (its webhook) move the status. The
+        # deletion was ours: the ledger says so now.
+        with transaction.atomic():
+            appointment, charge = _locked(appointment_id)
+            if deleted_here:
+                _deletion_record(appointment, charge)
+            return appointment.status
+
+
+def _deletion_record(appointment: Appointment, charge: Charge) -> None:
+    """The CANCELLATION row of a DELETE of ours that succeeded at Asaas, when the transition
+    that records it (``CANCEL_REQUESTED``) can no longer run: Asaas's webhook cancelled the
+    charge here first. Written once: the caller records it in the transaction that returns."""
+    transaction_record(
+        appointment=appointment,
+        transaction_type=TransactionType.CANCELLATION,
+        succeeded=True,
+        amount=charge.value or appointment.total_amount,
+        asaas_payment_id=charge.asaas_payment_id or "",
+    )
 
 
 def _delete_orphan(appointment_id: int, client: AsaasService) -> None:

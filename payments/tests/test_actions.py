@@ -10,8 +10,12 @@ from rest_framework.test import APIClient
 
 from appointments.models import Appointment, PaymentStatus
 from payments.models import PaymentTransaction, TransactionStatus, TransactionType
+from payments.services import charge_actions
 from payments.services.asaas_service import AsaasService
+from payments.services.charge_actions import charge_cancel
 from payments.services.charges import charge_submit
+from payments.services.state import StaleSnapshot
+from payments.services.webhooks import webhook_event_process, webhook_event_store
 
 from .conftest import ChargeWorld, EmulatorControl, charged, paid
 
@@ -64,6 +68,54 @@ def test_cancel_a_processing_charge_deletes_it_at_asaas_and_frees_the_slot(
     )
     assert rebook.status_code == 201, rebook.content
     assert rebook.json()["status"] == PaymentStatus.PENDING
+
+
+class _WebhookFirst:
+    """The Asaas service whose DELETE, before it returns, is followed by Asaas's
+    ``PAYMENT_DELETED`` webhook, stored and processed: the webhook wins the race against the
+    cancel request's own update (what a fast webhook and a slow request do)."""
+
+    def __init__(self, asaas: AsaasService) -> None:
+        self.asaas = asaas
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.asaas, name)
+
+    def payment_delete(self, id: str) -> Any:
+        deleted = self.asaas.payment_delete(id)
+        payment = self.asaas.payment_get(id)
+        payload = {"id": f"evt_race_{id}", "event": "PAYMENT_DELETED", "payment": dict(payment.raw)}
+        event, _created = webhook_event_store(payload=payload)
+        assert webhook_event_process(event_id=event.pk, asaas=self.asaas) == "PROCESSED"
+        return deleted
+
+
+def test_cancel_records_its_deletion_when_the_webhook_cancelled_the_charge_first(
+    billed: ChargeWorld, asaas: AsaasService
+) -> None:
+    appointment = charged(billed, asaas)
+
+    status = charge_cancel(appointment_id=appointment.pk, asaas=_WebhookFirst(asaas))  # type: ignore[arg-type]
+
+    assert status == PaymentStatus.CANCELED
+    # Our DELETE succeeded: the ledger says so once, whichever side moved the status first.
+    assert tx_types(appointment).count(TransactionType.CANCELLATION) == 1
+
+
+def test_cancel_records_its_deletion_when_the_status_never_settles_under_it(
+    billed: ChargeWorld, asaas: AsaasService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    appointment = charged(billed, asaas)
+
+    def always_stale(**kwargs: Any) -> Any:
+        raise StaleSnapshot("the webhooks keep moving it")
+
+    monkeypatch.setattr(charge_actions, "charge_snapshot_apply", always_stale)
+
+    status = charge_cancel(appointment_id=appointment.pk, asaas=asaas)
+
+    assert status == PaymentStatus.PROCESSING  # its webhook moves it: not this request
+    assert tx_types(appointment).count(TransactionType.CANCELLATION) == 1
 
 
 def test_cancel_a_pending_charge_never_sent_needs_no_asaas_call(
