@@ -13,16 +13,15 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from kombu import Connection, Exchange, Queue
 
 from core.celery import app as celery_app  # noqa: F401 - installs the kombu workaround
 from core.tasks import beat_heartbeat_task
 from core.tests import redis_server
+from core.tests.processes import process_stop, wait_for
 from core.tests.redis_server import RedisServer
 
 own_redis = redis_server.own_redis
@@ -61,15 +60,6 @@ def test_closing_the_connection_after_redis_died_keeps_the_worker_alive(
     assert channel.closed
 
 
-def _wait_for(condition: Callable[[], bool], timeout: float, what: str, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}:\n{log.read_text(errors='replace')[-4000:]}")
-
-
 def test_a_worker_holding_tasks_lives_through_its_brokers_death_and_runs_the_next_one(
     app_on_own_redis: RedisServer, tmp_path: Path
 ) -> None:
@@ -92,18 +82,18 @@ def test_a_worker_holding_tasks_lives_through_its_brokers_death_and_runs_the_nex
             stderr=subprocess.STDOUT,
         )
     try:
-        _wait_for(lambda: b"ready." in log.read_bytes(), 60, "the worker to be ready", log)
+        wait_for(lambda: b"ready." in log.read_bytes(), 60, "the worker to be ready", log)
         # Tasks it holds unacknowledged (a countdown, as the charge retries use).
         for _ in range(2):
             beat_heartbeat_task.apply_async(countdown=600)
-        _wait_for(lambda: log.read_bytes().count(b"Task ") >= 2, 30, "the held tasks", log)
+        wait_for(lambda: log.read_bytes().count(b"Task ") >= 2, 30, "the held tasks", log)
 
         server.kill()
         time.sleep(3)
         server.start()
 
         probe = beat_heartbeat_task.apply_async()
-        _wait_for(
+        wait_for(
             lambda: (
                 worker.poll() is not None or f"[{probe.id}] succeeded".encode() in log.read_bytes()
             ),
@@ -116,9 +106,4 @@ def test_a_worker_holding_tasks_lives_through_its_brokers_death_and_runs_the_nex
         assert "has no attribute 'hostname'" not in text
         assert "Unrecoverable error" not in text
     finally:
-        worker.terminate()
-        try:
-            worker.wait(15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait(5)
+        process_stop(worker, timeout=15)

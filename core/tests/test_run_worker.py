@@ -6,11 +6,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from core.tests.processes import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(
@@ -24,15 +24,6 @@ def children(pid: int) -> list[int]:
     except FileNotFoundError:
         return []
     return [int(child) for child in text.split()]
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}:\n{log.read_text()[-3000:]}")
 
 
 def test_a_worker_that_dies_is_started_again_and_sigterm_ends_both(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from rest_framework.test import APIClient
 from appointments.models import Appointment, Patient, PaymentStatus
 from core.degraded import BestEffortDelayTask
 from core.tests import redis_server
+from core.tests.processes import process_stop
 from core.tests.redis_server import RedisServer, queued_charge_ids
 from payments.emulator import EmulatorServer
 from payments.services.charges import appointment_external_reference
@@ -146,12 +147,7 @@ def test_bookings_saved_during_the_outage_are_charged_once_redis_is_back(
 
         wait_for(all_charged, timeout=60, what="the worker to create the charges")
     finally:
-        worker.terminate()
-        try:
-            worker.wait(15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait(5)
+        process_stop(worker, timeout=15)
         log.unlink(missing_ok=True)
 
     appointments = list(Appointment.objects.filter(pk__in=booked).order_by("pk"))

@@ -15,7 +15,6 @@ emulator's logs of that test are attached to the report.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -41,6 +40,7 @@ from validate_docbr import CPF
 
 from appointments.models import Appointment
 from core.celery import app as celery_app
+from core.tests.processes import process_stop
 from professionals.models import Professional
 
 T = TypeVar("T")
@@ -117,17 +117,6 @@ def database_url(settings_dict: dict[str, Any]) -> str:
     host = settings_dict.get("HOST") or "127.0.0.1"
     port = settings_dict.get("PORT") or "5432"
     return f"postgres://{credentials}{host}:{port}/{quote(str(settings_dict['NAME']), safe='')}"
-
-
-def _stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(5)
 
 
 def _tail(path: Path, offset: int = 0, limit: int = 20_000) -> str:
@@ -255,7 +244,7 @@ def emulator(django_db_setup: None, live_server: LiveServer) -> Iterator[Emulato
         wait_until(healthy, timeout=15, message="the emulator's health check")
         yield server
     finally:
-        _stop(process)
+        process_stop(process)
         server.http.close()
         log.unlink(missing_ok=True)
 
@@ -339,7 +328,7 @@ def celery_worker(
         yield worker
     finally:
         purge_queue()
-        _stop(process)
+        process_stop(process)
         log.unlink(missing_ok=True)
 
 
