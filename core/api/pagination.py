@@ -5,10 +5,18 @@ subquery, so a list never scans more than that many index entries to count — a
 PostgreSQL's planner estimate (never below ``COUNT_CAP + 1``; the same statement's estimate is
 reused for ``ESTIMATE_MAX_AGE`` seconds per process). Past the cap ``next`` is exact all the
 same: the page is read with one extra row, so it says whether one more page exists.
+
+A list found past the cap is not counted again while its estimate is held: for those
+``ESTIMATE_MAX_AGE`` seconds each of its pages costs the page's statement alone (the capped
+count read 1,001 index entries: most of a month of a clinic's agenda's SQL). Should its rows
+fall to the cap or below in that time, ``count`` stays the estimate until it is asked again —
+an estimate is what ``count`` promises past the cap — except on an empty first page, which is
+counted then and there (``0`` and no results, never an estimate and no results).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Hashable
@@ -30,7 +38,8 @@ COUNT_CAP = 1_000
 
 COUNT_DESCRIPTION = _(
     "Total de resultados: exato até 1.000; acima disso, uma estimativa (sempre maior que "
-    "1.000). Para percorrer tudo, siga `next` até ele ser nulo."
+    "1.000), que a mesma lista reaproveita por até 60 s sem contar de novo. Para percorrer "
+    "tudo, siga `next` até ele ser nulo."
 )
 
 
@@ -62,6 +71,24 @@ def estimate_remembered(key: Hashable, estimate: Callable[[], int | None]) -> in
     return value
 
 
+def estimate_held(key: Hashable) -> int | None:
+    """The estimate ``estimate_remembered`` holds for ``key`` (its list was past the cap less
+    than ``ESTIMATE_MAX_AGE`` seconds ago in this process), or None: no need to count it."""
+    try:
+        held = _estimates.get(key)
+    except TypeError:
+        return None
+    if held is None or _clock() - held[0] >= ESTIMATE_MAX_AGE:
+        return None
+    return held[1]
+
+
+def estimate_drop(key: Hashable) -> None:
+    """Forget ``key``'s estimate (its first page turned out empty: it is counted again)."""
+    with contextlib.suppress(TypeError):
+        _estimates.pop(key, None)
+
+
 def estimates_forget() -> None:
     _estimates.clear()
 
@@ -73,21 +100,30 @@ def plan_rows(plan: Any) -> int:
     return int(decoded[0]["Plan"]["Plan Rows"])
 
 
-def planner_estimate(queryset: QuerySet[Any]) -> int | None:
+def estimate_key(queryset: QuerySet[Any]) -> Hashable | None:
+    """What ``queryset``'s estimate is remembered under (its database, and the SQL and values
+    of its primary keys' statement), or None off PostgreSQL (no estimate there)."""
+    if connections[queryset.db].vendor != "postgresql":
+        return None
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    return (queryset.db, sql, tuple(params))
+
+
+def planner_estimate(queryset: QuerySet[Any], key: Hashable | None = None) -> int | None:
     """PostgreSQL's estimate of how many rows ``queryset`` returns (an EXPLAIN, no scan),
-    remembered for ``ESTIMATE_MAX_AGE`` seconds.
+    remembered for ``ESTIMATE_MAX_AGE`` seconds under ``key`` (``estimate_key``'s).
 
     The plan asked for is the primary keys' alone: the same filters, hence the same estimate,
     without the columns and the ``select_related`` joins of the page (half the planning)."""
-    if connections[queryset.db].vendor != "postgresql":
+    key = key if key is not None else estimate_key(queryset)
+    if key is None:
         return None
     keys = queryset.order_by().values("pk")
-    sql, params = keys.query.sql_with_params()
 
     def explain() -> int:
         return plan_rows(keys.explain(format="json"))
 
-    return estimate_remembered((queryset.db, sql, tuple(params)), explain)
+    return estimate_remembered(key, explain)
 
 
 class BoundedPage(Page):  # type: ignore[type-arg]
@@ -103,16 +139,23 @@ class BoundedPaginator(Paginator):  # type: ignore[type-arg]
     """Django's paginator with a bounded ``count`` (see the module's docstring)."""
 
     estimated = False
+    #: The estimate's key when ``count`` is one held from an earlier request (not counted now).
+    held_key: Hashable | None = None
 
     @cached_property
     def count(self) -> int:
         object_list = self.object_list
         if not isinstance(object_list, QuerySet):
             return len(object_list)
+        key = estimate_key(object_list)
+        held = None if key is None else estimate_held(key)
+        if held is not None:  # past the cap a moment ago: not counted again
+            self.estimated, self.held_key = True, key
+            return max(held, COUNT_CAP + 1)
         capped = object_list.order_by()[: COUNT_CAP + 1].count()
         if capped <= COUNT_CAP:
             return capped
-        estimate = planner_estimate(object_list)
+        estimate = planner_estimate(object_list, key)
         if estimate is None:
             return object_list.count()
         self.estimated = True
@@ -130,6 +173,12 @@ class BoundedPaginator(Paginator):  # type: ignore[type-arg]
             return super().page(number)
         bottom = (number - 1) * self.per_page
         rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows and number == 1 and self.held_key is not None:
+            # Emptied since its estimate was taken: counted now, not an estimate over nothing.
+            estimate_drop(self.held_key)
+            self.__dict__.pop("count", None)
+            self.estimated, self.held_key = False, None
+            return self.page(number)
         if not rows and number > 1:
             raise EmptyPage(self.error_messages["no_results"])
         return BoundedPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)

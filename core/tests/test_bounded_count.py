@@ -152,3 +152,59 @@ def test_the_remembered_estimates_are_bounded(monkeypatch: pytest.MonkeyPatch) -
     assert pagination.estimate_remembered(("none",), lambda: None) is None
     assert ("none",) not in pagination._estimates
     assert pagination.estimate_remembered(("list", [1]), lambda: 7) == 7
+
+
+def _counts(captured: CaptureQueriesContext) -> int:
+    return sum("COUNT(" in q["sql"] for q in captured.captured_queries)
+
+
+def test_a_list_past_the_cap_is_not_counted_again_while_its_estimate_is_held(
+    api_client: APIClient, twelve: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1_000.0]
+    monkeypatch.setattr(pagination, "_clock", lambda: clock[0])
+    url = f"/api/appointments/?professional={twelve}&page_size=5"
+    with CaptureQueriesContext(connection) as captured:
+        first = api_client.get(url).json()
+    assert _counts(captured) == 1
+    with CaptureQueriesContext(connection) as captured:
+        pages = [api_client.get(f"{url}&page={page}").json() for page in (1, 2, 3)]
+        beyond = api_client.get(f"{url}&page=4")
+    assert _counts(captured) == 0  # the estimate held: the pages alone
+    assert [page["count"] for page in pages] == [first["count"]] * 3
+    assert [len(page["results"]) for page in pages] == [5, 5, 2]
+    assert [page["next"] is None for page in pages] == [False, False, True]  # still exact
+    assert beyond.status_code == 404
+    assert len({row["id"] for page in pages for row in page["results"]}) == 12
+
+    clock[0] += pagination.ESTIMATE_MAX_AGE  # old now: counted again
+    with CaptureQueriesContext(connection) as captured:
+        assert api_client.get(url).json()["count"] == first["count"]
+    assert _counts(captured) == 1
+
+
+def test_a_held_list_that_shrank_keeps_its_estimate_and_an_emptied_one_is_counted(
+    api_client: APIClient, twelve: int
+) -> None:
+    url = f"/api/appointments/?professional={twelve}&page_size=5"
+    estimate = api_client.get(url).json()["count"]
+    rows = list(Appointment.objects.filter(professional_id=twelve).order_by("date", "id"))
+    Appointment.objects.filter(pk__in=[row.pk for row in rows[3:]]).delete()
+
+    shrunk = api_client.get(url).json()  # documented: the estimate until it is asked again
+    assert shrunk["count"] == estimate
+    assert [len(shrunk["results"]), shrunk["next"]] == [3, None]  # the page itself is exact
+
+    Appointment.objects.filter(professional_id=twelve).delete()
+    with CaptureQueriesContext(connection) as captured:
+        emptied = api_client.get(url).json()
+    assert emptied == {"count": 0, "next": None, "previous": None, "results": []}
+    assert _counts(captured) == 1  # counted then and there
+    assert pagination.estimate_held(_key(twelve)) is None
+
+
+def _key(professional: int) -> Any:
+    queryset = Appointment.objects.select_related("professional").filter(
+        professional_id=professional
+    )
+    return pagination.estimate_key(queryset.order_by("date", "id"))

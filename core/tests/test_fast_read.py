@@ -616,3 +616,39 @@ def test_a_page_is_represented_as_each_row_alone(data: dict[str, Any]) -> None:
     assert any("*" in item["cpf"] for item in represent_many(overriding, patients))
     unsaved = Appointment(pk=None)  # no professional: the plan fails, DRF's rules answer
     assert represent_many(compiled, [unsaved]) == [compiled.to_representation(unsaved)]
+
+
+def _counted(captured: CaptureQueriesContext) -> int:
+    return sum(") capped)" in q["sql"] for q in captured.captured_queries)
+
+
+def test_past_the_count_cap_a_held_estimate_spares_the_count(
+    data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the estimate of a list past the cap is held, its pages are read without the capped
+    count, with the same answers as the whole stack's; an emptied list is counted again."""
+    monkeypatch.setattr(pagination, "COUNT_CAP", 5)
+    authorization = bearer(data["staff"])
+    pid = _pid(data)
+    url = f"/api/appointments/?professional={pid}&page_size=4"
+    total = Appointment.objects.filter(professional_id=pid).count()
+    last = -(-total // 4)
+    with CaptureQueriesContext(connection) as captured:
+        fast, whole = both(url, authorization)
+    assert _counted(captured) == 1  # the fast path's (the whole stack counts its own way)
+    assert_same(fast, whole)
+    for page in (1, 2, last, last + 1):
+        with CaptureQueriesContext(connection) as captured:
+            fast, whole = both(f"{url}&page={page}", authorization)
+        assert _counted(captured) == 0
+        assert outcome(fast) == ("served" if page <= last else "page")
+        assert_same(fast, whole)
+    assert fast.status_code == 404
+
+    Appointment.objects.filter(professional_id=pid).delete()
+    with CaptureQueriesContext(connection) as captured:
+        fast, whole = both(url, authorization)
+    assert outcome(fast) == "served"
+    assert _counted(captured) == 1
+    assert_same(fast, whole)
+    assert fast.json()["count"] == 0
