@@ -1,0 +1,89 @@
+"""``representer_of``: the function written for a plan gives what applying its steps one by
+one gives (``value if value is None or convert is None else convert(value)``), in the plan's
+order, whatever the names and values."""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+from rest_framework import serializers
+
+from core.api.compiled import Plan, representer_of
+
+
+def _applied(plan: Plan, instance: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for name, column, get, convert in plan:
+        value = getattr(instance, column) if column is not None else get(instance)  # type: ignore[misc]
+        data[name] = value if value is None or convert is None else convert(value)
+    return data
+
+
+class Text(str):
+    pass
+
+
+def _plan() -> tuple[Plan, list[str]]:
+    calls: list[str] = []
+
+    def upper(value: Any) -> Any:
+        calls.append(value)
+        return str(value).upper()
+
+    integer = serializers.IntegerField().to_representation
+    big = serializers.CharField()  # any field: only its ``to_representation`` is read
+    plan: Plan = [
+        ("id", "id", None, integer),
+        ("class", "class", None, str),  # a keyword as the attribute
+        ("odd name 'quoted' \"too\"", "with-dash", None, str),  # not an identifier
+        ("flag", "flag", None, integer),  # a bool through int(): 1, not True
+        ("derived", None, lambda instance: instance.id * 2, None),
+        ("shouted", "label", None, upper),
+        ("missing", "nothing", None, upper),
+        ("raw", "label", None, None),
+        ("text", "text", None, big.to_representation),
+    ]
+    return plan, calls
+
+
+def test_the_written_function_is_the_steps_applied_one_by_one() -> None:
+    plan, calls = _plan()
+    represent = representer_of(plan)
+    instances = [
+        types.SimpleNamespace(
+            id=7, flag=True, label="ana", nothing=None, text=Text("sub"), **{"class": "x"}
+        ),
+        types.SimpleNamespace(
+            id=None, flag=None, label=None, nothing=None, text=None, **{"class": None}
+        ),
+    ]
+    for instance in instances:
+        setattr(instance, "with-dash", Text("dashed") if instance.id else None)
+    instances[1].id = 0  # ``derived`` needs a number
+
+    for instance in instances:
+        expected = _applied(plan, instance)
+        got = represent(instance)
+        assert got == expected
+        assert list(got) == [step[0] for step in plan]  # the plan's order
+        assert [type(value) for value in got.values()] == [
+            type(value) for value in expected.values()
+        ]
+    first = represent(instances[0])
+    assert first["flag"] == 1
+    assert first["flag"] is not True
+    assert type(first["odd name 'quoted' \"too\""]) is str  # str() of a subclass: a plain str
+    assert calls == ["ana"] * 3  # never called with None: once per representation of "ana"
+
+
+def test_a_missing_attribute_raises_as_the_steps_do() -> None:
+    plan, _calls = _plan()
+    represent = representer_of(plan)
+    instance = types.SimpleNamespace(id=1)
+    for run in (represent, lambda i: _applied(plan, i)):
+        try:
+            run(instance)
+        except AttributeError:
+            continue
+        raise AssertionError("no AttributeError")
