@@ -1,0 +1,49 @@
+"""An index on ``(received_at, id)`` of the webhook events: their default ordering (the admin's
+list) and the metrics' "last webhook" read it backwards from the newest instead of sorting
+every event ever received (a sequential scan and a sort of the whole table per request).
+
+Built ``CONCURRENTLY`` on PostgreSQL: webhooks keep being stored while it builds (a plain
+``CREATE INDEX`` would hold their INSERTs, and so their 200s, for the whole build). Elsewhere
+(SQLite) a plain index."""
+
+from typing import Any
+
+from django.contrib.postgres.operations import AddIndexConcurrently
+from django.db import migrations, models
+
+
+class AddIndexConcurrentlyOnPostgres(AddIndexConcurrently):
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+        else:
+            migrations.AddIndex.database_forwards(
+                self, app_label, schema_editor, from_state, to_state
+            )
+
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+        else:
+            migrations.AddIndex.database_backwards(
+                self, app_label, schema_editor, from_state, to_state
+            )
+
+
+class Migration(migrations.Migration):
+    atomic = False  # CREATE INDEX CONCURRENTLY cannot run inside a transaction
+
+    dependencies = [
+        ("payments", "0004_request_ids"),
+    ]
+
+    operations = [
+        AddIndexConcurrentlyOnPostgres(
+            model_name="webhookevent",
+            index=models.Index(fields=["received_at", "id"], name="webhook_received_idx"),
+        ),
+    ]
