@@ -165,7 +165,8 @@ ENDPOINTS = (
         "detail",
         "/api/professionals/{pro}/availability/?start=2026-12-07&end=2026-12-11",
     ),
-    Endpoint("availability?date (all)", "detail", "/api/availability/?date=2026-12-09"),
+    # A paginated list (of the professionals free that day): in the p99 table too.
+    Endpoint("availability?date (all)", LIST_KIND, "/api/availability/?date=2026-12-09"),
     Endpoint("payments/metrics", "detail", "/api/payments/metrics/"),
     Endpoint("POST appointments (booking)", "write", "/api/appointments/", None, "POST"),
     Endpoint(
