@@ -8,7 +8,8 @@ same: the page is read with one extra row, so it says whether one more page exis
 
 A list found past the cap is not counted again while its estimate is held: for those
 ``ESTIMATE_MAX_AGE`` seconds each of its pages costs the page's statement alone (the capped
-count read 1,001 index entries: most of a month of a clinic's agenda's SQL). Should its rows
+count read 1,001 entries on every page: ~90 of PostgreSQL's ~530 µs for a page of a month of a
+clinic's agenda, 1.5 ms of a patients search over 50,000 names). Should its rows
 fall to the cap or below in that time, ``count`` stays the estimate until it is asked again —
 an estimate is what ``count`` promises past the cap — except on an empty first page, which is
 counted then and there (``0`` and no results, never an estimate and no results).
