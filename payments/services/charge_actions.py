@@ -23,7 +23,7 @@ from payments.services.charges import (
     asaas_client,
     charge_snapshot_apply,
 )
-from payments.services.ledger import transaction_record
+from payments.services.ledger import cancellation_record, transaction_record
 from payments.services.state import (
     ChargeSnapshot,
     IllegalTransition,
@@ -142,7 +142,7 @@ def charge_cancel(*, appointment_id: int, asaas: AsaasService | None = None) -> 
                 except IllegalTransition:
                     # Moved on meanwhile: Asaas's PAYMENT_DELETED webhook cancelled it first.
                     if deleted_here and charge.status == C.CANCELED:
-                        _deletion_record(appointment, charge)
+                        cancellation_record(appointment=appointment, charge=charge)
                         return appointment.status
             # Not deleted (paid meanwhile), or no longer cancellable here: Asaas's truth.
             charge_apply_asaas_state(appointment=appointment, charge=charge, snapshot=snapshot)
@@ -158,21 +158,8 @@ def charge_cancel(*, appointment_id: int, asaas: AsaasService | None = None) -> 
         with transaction.atomic():
             appointment, charge = _locked(appointment_id)
             if deleted_here:
-                _deletion_record(appointment, charge)
+                cancellation_record(appointment=appointment, charge=charge)
             return appointment.status
-
-
-def _deletion_record(appointment: Appointment, charge: Charge) -> None:
-    """The CANCELLATION row of a DELETE of ours that succeeded at Asaas, when the transition
-    that records it (``CANCEL_REQUESTED``) can no longer run: Asaas's webhook cancelled the
-    charge here first. Written once: the caller records it in the transaction that returns."""
-    transaction_record(
-        appointment=appointment,
-        transaction_type=TransactionType.CANCELLATION,
-        succeeded=True,
-        amount=charge.value or appointment.total_amount,
-        asaas_payment_id=charge.asaas_payment_id or "",
-    )
 
 
 def _delete_orphan(appointment_id: int, client: AsaasService) -> None:

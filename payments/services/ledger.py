@@ -7,7 +7,13 @@ from typing import Any
 
 from appointments.models import Appointment
 from core.observability.request_id import request_id_get
-from payments.models import PaymentTransaction, TransactionStatus, WebhookEvent
+from payments.models import (
+    Charge,
+    PaymentTransaction,
+    TransactionStatus,
+    TransactionType,
+    WebhookEvent,
+)
 from payments.services.asaas_service import AsaasError, AsaasExchange, scrub_payload
 
 
@@ -41,4 +47,20 @@ def transaction_record(
         response_payload=scrub_payload(response_payload),
         error_message=str(error) if error else "",
         request_id=request_id_get(),
+    )
+
+
+def cancellation_record(
+    *, appointment: Appointment, charge: Charge, exchange: AsaasExchange | None = None
+) -> PaymentTransaction:
+    """The CANCELLATION row of a DELETE of ours that Asaas accepted: written by the
+    ``CANCEL_REQUESTED`` transition, or by ``charge_cancel`` when Asaas's webhook cancelled the
+    charge here first and that transition can no longer run."""
+    return transaction_record(
+        appointment=appointment,
+        transaction_type=TransactionType.CANCELLATION,
+        succeeded=True,
+        amount=charge.value or appointment.total_amount,
+        asaas_payment_id=charge.asaas_payment_id or "",
+        exchange=exchange,
     )

@@ -34,7 +34,7 @@ from payments.models import (
 )
 from payments.services import transitions as t
 from payments.services.asaas_service import AsaasExchange, AsaasPayment
-from payments.services.ledger import transaction_record
+from payments.services.ledger import cancellation_record, transaction_record
 from payments.services.split import split_compute
 
 logger = logging.getLogger("payments.state")
@@ -356,13 +356,7 @@ def charge_transition(
     if target == C.PAID and charge.paid_at is None:
         charge.paid_at = timezone.now()
     if trigger == t.CANCEL_REQUESTED:
-        transaction_record(
-            appointment=appointment,
-            transaction_type=TransactionType.CANCELLATION,
-            succeeded=True,
-            amount=charge.value or appointment.total_amount,
-            exchange=exchange,
-        )
+        cancellation_record(appointment=appointment, charge=charge, exchange=exchange)
     charge.status = target
     charge.version += 1
     charge.save()
