@@ -57,18 +57,16 @@ _clock = time.monotonic
 def estimate_remembered(key: Hashable, estimate: Callable[[], int | None]) -> int | None:
     """``estimate()``, or what it gave for ``key`` (the statement and its values) less than
     ``ESTIMATE_MAX_AGE`` seconds ago in this process."""
-    now = _clock()
-    try:
-        held = _estimates.get(key)
-    except TypeError:  # a value that cannot be a key (never in the API's filters)
-        return estimate()
-    if held is not None and now - held[0] < ESTIMATE_MAX_AGE:
-        return held[1]
+    held = estimate_held(key)
+    if held is not None:
+        return held
     value = estimate()
     if value is not None:
         if len(_estimates) >= ESTIMATES_KEPT:
             _estimates.clear()
-        _estimates[key] = (now, value)
+        # A value that cannot be a key (never in the API's filters) is just not kept.
+        with contextlib.suppress(TypeError):
+            _estimates[key] = (_clock(), value)
     return value
 
 

@@ -13,25 +13,20 @@ from django.db import migrations, models
 
 
 class AddIndexConcurrentlyOnPostgres(AddIndexConcurrently):
-    def database_forwards(
-        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
-    ) -> None:
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-        else:
-            migrations.AddIndex.database_forwards(
-                self, app_label, schema_editor, from_state, to_state
-            )
+    """``AddIndexConcurrently`` on PostgreSQL, a plain ``AddIndex`` elsewhere."""
 
-    def database_backwards(
-        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
-    ) -> None:
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
-        else:
-            migrations.AddIndex.database_backwards(
-                self, app_label, schema_editor, from_state, to_state
-            )
+    @staticmethod
+    def _operation_on(schema_editor: Any) -> type[migrations.AddIndex]:
+        postgres = schema_editor.connection.vendor == "postgresql"
+        return AddIndexConcurrently if postgres else migrations.AddIndex
+
+    def database_forwards(self, app_label: str, schema_editor: Any, *states: Any) -> None:
+        self._operation_on(schema_editor).database_forwards(self, app_label, schema_editor, *states)
+
+    def database_backwards(self, app_label: str, schema_editor: Any, *states: Any) -> None:
+        self._operation_on(schema_editor).database_backwards(
+            self, app_label, schema_editor, *states
+        )
 
 
 class Migration(migrations.Migration):
