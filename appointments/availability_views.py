@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.utils import timezone
@@ -21,7 +22,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.pagination import StandardPagination
+from core.api.compiled import datetime_iso, zone_fixed
+from core.api.pagination import CountedRows, StandardPagination
 from core.api.query import query_params_check
 from core.api.schema import NOT_FOUND, VALIDATION_ERROR
 from professionals.schedule.windows import local_zone
@@ -29,6 +31,7 @@ from professionals.selectors import professional_list_for
 from professionals.serializers import ProfessionalSummarySerializer
 
 from .availability import MAX_WINDOW_DAYS, Slot, availability_search
+from .day_search import DayRow, availability_day_search
 from .models import MAX_DURATION_MINUTES, MIN_DURATION_MINUTES
 from .serializers import EARLIEST_DATE, LATEST_DATE
 
@@ -128,13 +131,31 @@ class DaySearchQuerySerializer(serializers.Serializer[dict[str, Any]]):
         return value
 
 
-def _slots(slots: list[Slot]) -> list[dict[str, Any]]:
+def _slots_writer() -> Callable[[list[Slot]], list[dict[str, Any]]]:
+    """Slots as the API writes them (DRF's ``DateTimeField``, byte for byte), with the
+    compiled serializers' datetime writer, each instant written once: a day's search writes
+    hundreds of slots, most of them at the same few times (08:00, 08:30...)."""
     field = serializers.DateTimeField()
-    return [
-        {"start": field.to_representation(item.start), "end": field.to_representation(item.end)}
-        for item in slots
-    ]
+    emit = datetime_iso(field) or field.to_representation
+    written: dict[dt.datetime, str] = {}
 
+    def text(value: dt.datetime) -> str:
+        # Equal instants are written alike whatever their zone: the text is in the current one.
+        found = written.get(value)
+        if found is None:
+            found = written[value] = emit(value)
+        return found
+
+    def write(slots: list[Slot]) -> list[dict[str, Any]]:
+        return [{"start": text(item.start), "end": text(item.end)} for item in slots]
+
+    return write
+
+
+DAY_COUNT_DESCRIPTION = _(
+    "Profissionais com horário livre no dia: exato quando a busca examinou todos; antes "
+    "disso, uma estimativa. Para percorrer tudo, siga `next` até ele ser nulo."
+)
 
 SLOT_EXAMPLE = {"start": "2026-03-02T08:00:00-03:00", "end": "2026-03-02T08:50:00-03:00"}
 
@@ -216,6 +237,8 @@ class ProfessionalAvailabilityView(APIView):
             duration_minutes=query.validated_data.get("duration"),
         )[professional.pk]
         zone = local_zone()
+        with zone_fixed():
+            slots_written = _slots_writer()(slots)
         return Response(
             {
                 "professional": professional.pk,
@@ -223,7 +246,7 @@ class ProfessionalAvailabilityView(APIView):
                 "end": end.astimezone(zone).isoformat(),
                 "time_zone": str(zone),
                 "has_working_hours": has_rules,
-                "slots": _slots(slots),
+                "slots": slots_written,
             }
         )
 
@@ -237,7 +260,11 @@ class AvailabilitySearchView(APIView):
         summary=_("Quem está livre neste dia"),
         description=_(
             "Profissionais (opcionalmente de uma profissão) com pelo menos um horário livre no "
-            "dia, com os horários. Só entram profissionais com regras de atendimento."
+            "dia, com os horários. Só entram profissionais com regras de atendimento. Cada "
+            "página examina só os profissionais de que precisa, na ordem da lista: `count` é "
+            "exato quando todos foram examinados (uma lista curta, as últimas páginas); antes "
+            "disso, uma estimativa (os encontrados mais os que faltam examinar, na proporção "
+            "dos examinados que tinham horário livre). `next` é sempre exato."
         ),
         tags=[TAG],
         parameters=[
@@ -261,7 +288,7 @@ class AvailabilitySearchView(APIView):
             200: inline_serializer(
                 name="PaginatedDayAvailability",
                 fields={
-                    "count": serializers.IntegerField(),
+                    "count": serializers.IntegerField(help_text=DAY_COUNT_DESCRIPTION),
                     "next": serializers.CharField(allow_null=True),
                     "previous": serializers.CharField(allow_null=True),
                     "results": inline_serializer(
@@ -282,41 +309,32 @@ class AvailabilitySearchView(APIView):
         query_params_check(request, {"date", "profession", "duration", "page", "page_size"})
         query = DaySearchQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        day: dt.date = query.validated_data["date"]
         professionals = professional_list_for(user=request.user)
         profession = query.validated_data.get("profession", "").strip()
         if profession:
             professionals = professionals.filter(profession__iexact=profession)
-        professionals = professionals.filter(working_hours__isnull=False).distinct()
-        candidates = list(professionals)
-        start = dt.datetime.combine(day, dt.time()).replace(tzinfo=local_zone())
-        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time()).replace(
-            tzinfo=local_zone()
-        )
-        found = availability_search(
-            professional_ids=[item.pk for item in candidates],
-            start=start,
-            end=end,
-            duration_minutes=query.validated_data.get("duration"),
-        )
-        rows = [
-            {"professional": item, "slots": found[item.pk][1]}
-            for item in candidates
-            if found[item.pk][1]
-        ]
         paginator = StandardPagination()
-        page: list[dict[str, Any]] | None = paginator.paginate_queryset(
-            rows,  # type: ignore[arg-type]
+        number = paginator.get_page_number(request, None)
+        size = paginator.get_page_size(request)
+        found = availability_day_search(
+            professionals=professionals,
+            day=query.validated_data["date"],
+            duration_minutes=query.validated_data.get("duration"),
+            wanted=number * size + 1,  # one row past the page: `next` is exact
+        )
+        page: list[DayRow] | None = paginator.paginate_queryset(
+            CountedRows(found.rows, count=found.count, exact=found.exact),  # type: ignore[arg-type]
             request,
             view=self,
         )
         assert page is not None
-        return paginator.get_paginated_response(
-            [
+        write = _slots_writer()
+        with zone_fixed():
+            results = [
                 {
-                    "professional": ProfessionalSummarySerializer(row["professional"]).data,
-                    "slots": _slots(row["slots"]),
+                    "professional": ProfessionalSummarySerializer(row.professional).data,
+                    "slots": write(row.slots),
                 }
                 for row in page
             ]
-        )
+        return paginator.get_paginated_response(results)

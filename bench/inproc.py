@@ -158,14 +158,13 @@ def run(dataset: Dataset, only: str | None, requests: int, rounds: int) -> int:
     """Measure the endpoints named by ``only`` on ``dataset``: per endpoint and stack, the round
     whose CPU is the median of ``rounds`` and, as the harness's "÷ floor" of rps, the floor's
     CPU per request over the stack's."""
-    from .runner import REDIS_URL_DEFAULT, WEBHOOK_TOKEN, endpoints_named, ids_pick
+    from .runner import REDIS_URL_DEFAULT, WEBHOOK_TOKEN, endpoints_named, ids_pick, redis_flush
 
+    redis_url = os.environ.get("BENCH_REDIS_URL", REDIS_URL_DEFAULT)
+    # The cache holds the other set's user snapshots under the same ids: start afresh.
+    redis_flush(redis_url)
     os.environ.update(
-        app_env(
-            dataset.database,
-            REDIS_URL=os.environ.get("BENCH_REDIS_URL", REDIS_URL_DEFAULT),
-            ASAAS_WEBHOOK_TOKEN=WEBHOOK_TOKEN,
-        )
+        app_env(dataset.database, REDIS_URL=redis_url, ASAAS_WEBHOOK_TOKEN=WEBHOOK_TOKEN)
     )
     import django
 

@@ -437,7 +437,7 @@ class Bench:
         into.rounds.append({**asdict(result), "non_2xx": result.non_2xx})
 
 
-def _redis_flush(url: str) -> None:
+def redis_flush(url: str) -> None:
     import redis
 
     redis.Redis.from_url(url).flushdb()
@@ -566,7 +566,7 @@ def run(options: RunOptions) -> int:
             else None
         )
         for dataset in options.sets:
-            _redis_flush(redis_url)
+            redis_flush(redis_url)
             env = app_env(
                 dataset.database,
                 REDIS_URL=redis_url,
@@ -691,7 +691,7 @@ def asaas_latency_step(
     control = {"X-Emulator-Control-Token": control_token}
     out: dict[str, Any] = {}
     try:
-        _redis_flush(env["REDIS_URL"])
+        redis_flush(env["REDIS_URL"])
         emulator.start()
         _wait(
             lambda: requests.get(f"{emulator_url}/_emulator/health", timeout=1).ok,

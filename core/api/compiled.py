@@ -93,7 +93,7 @@ def _in_minutes(zone: dt.tzinfo) -> bool:
     return offset is not None and not offset % dt.timedelta(minutes=1)
 
 
-def _datetime_iso(field: serializers.DateTimeField) -> Emit | None:
+def datetime_iso(field: serializers.DateTimeField) -> Emit | None:
     output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
     if not isinstance(output_format, str) or output_format.lower() != "iso-8601":
         return None
@@ -171,7 +171,7 @@ def _converter(field: serializers.Field[Any, Any, Any, Any]) -> Emit | None:
     if method is serializers.CharField.to_representation:
         return str
     if method is serializers.DateTimeField.to_representation:
-        return _datetime_iso(field) or field.to_representation  # type: ignore[arg-type]
+        return datetime_iso(field) or field.to_representation  # type: ignore[arg-type]
     if method is serializers.DecimalField.to_representation and not getattr(
         field, "localize", True
     ):

@@ -125,6 +125,17 @@ def planner_estimate(queryset: QuerySet[Any], key: Hashable | None = None) -> in
     return estimate_remembered(key, explain)
 
 
+class CountedRows(list[Any]):
+    """The first rows of a list computed only as far as a page needs (a list of rows, not a
+    queryset), with the whole list's ``count``: exact, or an estimate (``next`` stays exact:
+    the rows include one past the page when there is one)."""
+
+    def __init__(self, rows: list[Any], *, count: int, exact: bool) -> None:
+        super().__init__(rows)
+        self.total = count
+        self.exact = exact
+
+
 class BoundedPage(Page):  # type: ignore[type-arg]
     def __init__(self, rows: list[Any], number: int, paginator: Any, *, more: bool) -> None:
         super().__init__(rows, number, paginator)
@@ -144,6 +155,9 @@ class BoundedPaginator(Paginator):  # type: ignore[type-arg]
     @cached_property
     def count(self) -> int:
         object_list = self.object_list
+        if isinstance(object_list, CountedRows):
+            self.estimated = not object_list.exact
+            return object_list.total
         if not isinstance(object_list, QuerySet):
             return len(object_list)
         key = estimate_key(object_list)
