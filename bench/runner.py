@@ -660,8 +660,8 @@ def asaas_latency_step(
             f"{stack.url}/api/payments/webhooks/asaas/",
             "--webhook-token",
             WEBHOOK_TOKEN,
-            "--control-token",
-            control_token,
+            # One argument: a random token starting with "-" would read as an option.
+            f"--control-token={control_token}",
         ],
         env=env,
         log=workdir / "emulator.log",

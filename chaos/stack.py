@@ -214,7 +214,8 @@ class Stack:
             check=False,
         ).stdout
         if "--control-token" in help_text:
-            return ["--control-token", self.control_token]
+            # One argument: a token starting with "-" would otherwise read as an option.
+            return [f"--control-token={self.control_token}"]
         self.control_token = ""
         return []
 
