@@ -28,7 +28,7 @@ from typing import Any, cast
 import orjson
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
 from rest_framework.fields import get_attribute as drf_get_attribute
 from rest_framework.fields import is_simple_callable
 from rest_framework.relations import PrimaryKeyRelatedField
@@ -93,7 +93,11 @@ def _in_minutes(zone: dt.tzinfo) -> bool:
     return offset is not None and not offset % dt.timedelta(minutes=1)
 
 
-def datetime_iso(field: serializers.DateTimeField) -> Emit | None:
+def datetime_iso(field: serializers.DateTimeField, *, native: bool = False) -> Emit | None:
+    """DRF's ``DateTimeField.to_representation`` in ISO 8601 (None for another format or a
+    zone of the field's own), cheaper. ``native``: a value orjson writes as DRF would is
+    returned as the datetime in the current zone, for ``FastJSONRenderer.render_native`` to
+    write (in C, with the text below); any other is returned as text."""
     output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
     if not isinstance(output_format, str) or output_format.lower() != "iso-8601":
         return None
@@ -120,7 +124,21 @@ def datetime_iso(field: serializers.DateTimeField) -> Emit | None:
                 return field.to_representation(value)  # DRF's "overflow" failure
         return text[:-6] + "Z" if text.endswith("+00:00") else text
 
-    return emit
+    if not native:
+        return emit
+
+    def emit_native(value: Any) -> Any:
+        zone = _current_zone()
+        if (
+            value.__class__ is dt.datetime
+            and value.tzinfo.__class__ in _ALWAYS_AWARE
+            and _ORJSON_YEARS[0] <= value.year <= _ORJSON_YEARS[1]
+            and _in_minutes(zone)
+        ):
+            return value.astimezone(zone)
+        return emit(value)
+
+    return emit_native
 
 
 #: Distinct values remembered per decimal field (money repeats: 150.00, 22.50, 0.00...).
@@ -165,13 +183,14 @@ _SELF_CONTAINED = {
 }
 
 
-def _converter(field: serializers.Field[Any, Any, Any, Any]) -> Emit | None:
-    """How ``field`` turns a non-None attribute into output; None if it cannot be compiled."""
+def _converter(field: serializers.Field[Any, Any, Any, Any], native: bool) -> Emit | None:
+    """How ``field`` turns a non-None attribute into output; None if it cannot be compiled
+    (``native``: see ``datetime_iso``)."""
     method = type(field).to_representation
     if method is serializers.CharField.to_representation:
         return str
     if method is serializers.DateTimeField.to_representation:
-        return datetime_iso(field) or field.to_representation  # type: ignore[arg-type]
+        return datetime_iso(field, native=native) or field.to_representation  # type: ignore[arg-type]
     if method is serializers.DecimalField.to_representation and not getattr(
         field, "localize", True
     ):
@@ -195,7 +214,7 @@ def _model_columns(field: Any) -> frozenset[str]:
     )
 
 
-def _compile_field(field: Any) -> Step | None:
+def _compile_field(field: Any, native: bool) -> Step | None:
     if field.source == "*" or not field.source_attrs:
         return None
     attrs = list(field.source_attrs)
@@ -212,11 +231,11 @@ def _compile_field(field: Any) -> Step | None:
     if isinstance(field, CompiledReadMixin):
         if type(field).to_representation is not CompiledReadMixin.to_representation:
             return None  # an override may read the request's context: not compiled
-        nested = type(field).compiled_representer()
+        nested = type(field).compiled_representer(native=native)
         if nested is None:
             return None
         return (name, column, None if column else get, nested)
-    convert = _converter(field)
+    convert = _converter(field, native)
     if convert is None:
         return None
     return (name, column, None if column else get, convert)
@@ -232,9 +251,26 @@ _INT_OUTPUT = frozenset(
 Representer = Callable[[Any], dict[str, Any]]
 
 
-def _step_source(index: int, step: Step) -> tuple[str, str]:
-    """The statement reading step ``index``'s value into ``v<index>`` and the expression of
-    its output; the step's functions are ``g<index>`` and ``c<index>`` in the namespace."""
+def _choice_map(convert: Emit) -> dict[str, Any] | None:
+    """The choices' map of a ``ChoiceField``'s own ``to_representation``, else None."""
+    if getattr(convert, "__func__", None) is not serializers.ChoiceField.to_representation:
+        return None
+    mapping: dict[str, Any] = convert.__self__.choice_strings_to_values  # type: ignore[attr-defined]
+    return mapping
+
+
+def _date_iso(convert: Emit) -> bool:
+    """Whether ``convert`` is a ``DateField``'s own ``to_representation`` writing ISO 8601."""
+    if getattr(convert, "__func__", None) is not serializers.DateField.to_representation:
+        return False
+    output_format = getattr(convert.__self__, "format", api_settings.DATE_FORMAT)  # type: ignore[attr-defined]
+    return isinstance(output_format, str) and output_format.lower() == ISO_8601
+
+
+def _step_source(index: int, step: Step) -> tuple[str, str, dict[str, Any]]:
+    """The statement reading step ``index``'s value into ``v<index>``, the expression of its
+    output and what that expression names besides ``g<index>`` and ``c<index>`` (the step's
+    functions) in the namespace."""
     _name, column, _get, convert = step
     value = f"v{index}"
     if column is not None and column.isidentifier() and not keyword.iskeyword(column):
@@ -244,15 +280,27 @@ def _step_source(index: int, step: Step) -> tuple[str, str]:
     else:
         read = f"{value} = g{index}(i)"
     if convert is None:
-        return read, value
+        return read, value, {}
     if convert is str:  # ``str`` of a ``str`` is itself
-        return read, f"{value} if {value}.__class__ is str or {value} is None else str({value})"
+        return read, f"{value} if {value}.__class__ is str or {value} is None else str({value})", {}
     if getattr(convert, "__func__", None) in _INT_OUTPUT:
         return (
             read,
             f"{value} if {value}.__class__ is int or {value} is None else c{index}({value})",
+            {},
         )
-    return read, f"None if {value} is None else c{index}({value})"
+    called = f"c{index}({value})"
+    mapping = _choice_map(convert)
+    if mapping is not None:
+        # DRF: ``choice_strings_to_values.get(str(value), value)`` but for "" (itself).
+        mapped = f"m{index}.get({value}, {value})"
+        called = f"({mapped} if {value}.__class__ is str and {value} else {called})"
+        return read, f"None if {value} is None else {called}", {f"m{index}": mapping}
+    if _date_iso(convert):
+        # DRF: ``value.isoformat()`` of a date (not a string, not a datetime) in ISO 8601.
+        called = f"({value}.isoformat() if {value}.__class__ is _date else {called})"
+        return read, f"None if {value} is None else {called}", {"_date": dt.date}
+    return read, f"None if {value} is None else {called}", {}
 
 
 def representer_of(plan: Plan) -> Representer:
@@ -267,7 +315,8 @@ def representer_of(plan: Plan) -> Representer:
     items = []
     for index, step in enumerate(plan):
         namespace[f"g{index}"], namespace[f"c{index}"] = step[2], step[3]
-        read, output = _step_source(index, step)
+        read, output, names = _step_source(index, step)
+        namespace.update(names)
         lines.append(f"    {read}")
         items.append(f"{step[0]!r}: {output}")
     lines.append(f"    return {{{', '.join(items)}}}")
@@ -281,31 +330,34 @@ def representer_of(plan: Plan) -> Representer:
 class CompiledReadMixin:
     """Mix into a ``ModelSerializer``: the representation is written by a per-class plan."""
 
-    _compiled: dict[type, Plan | None] = {}
-    _representers: dict[type, Representer | None] = {}
+    _compiled: dict[tuple[type, bool], Plan | None] = {}
+    _representers: dict[tuple[type, bool], Representer | None] = {}
 
     @classmethod
-    def compiled_plan(cls) -> Plan | None:
-        if cls not in CompiledReadMixin._compiled:
+    def compiled_plan(cls, *, native: bool = False) -> Plan | None:
+        """The class's plan (``native``: datetimes left for ``render_native``), built once."""
+        key = (cls, native)
+        if key not in CompiledReadMixin._compiled:
             prototype: Any = cast(Any, cls)(context={})
             plan: Plan | None = []
             for field in prototype._readable_fields:
-                step = _compile_field(field)
+                step = _compile_field(field, native)
                 if step is None:
                     plan = None
                     break
                 assert plan is not None
                 plan.append(step)
-            CompiledReadMixin._compiled[cls] = plan
-        return CompiledReadMixin._compiled[cls]
+            CompiledReadMixin._compiled[key] = plan
+        return CompiledReadMixin._compiled[key]
 
     @classmethod
-    def compiled_representer(cls) -> Representer | None:
+    def compiled_representer(cls, *, native: bool = False) -> Representer | None:
         """``representer_of`` the class's plan, written once per class; None without one."""
-        if cls not in CompiledReadMixin._representers:
-            plan = cls.compiled_plan()
-            CompiledReadMixin._representers[cls] = None if plan is None else representer_of(plan)
-        return CompiledReadMixin._representers[cls]
+        key = (cls, native)
+        if key not in CompiledReadMixin._representers:
+            plan = cls.compiled_plan(native=native)
+            CompiledReadMixin._representers[key] = None if plan is None else representer_of(plan)
+        return CompiledReadMixin._representers[key]
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         represent = type(self).compiled_representer()
@@ -319,18 +371,32 @@ class CompiledReadMixin:
         return represented
 
 
-def represent_many(serializer: Any, instances: list[Any]) -> list[Any]:
+def _representer_of(serializer: Any, native: bool) -> Representer | None:
+    """The compiled representer ``serializer`` writes with, or None (no plan, or an override
+    of ``to_representation``)."""
+    if not isinstance(serializer, CompiledReadMixin):
+        return None
+    kind = type(serializer)
+    if kind.to_representation is not CompiledReadMixin.to_representation:
+        return None
+    return kind.compiled_representer(native=native)
+
+
+def native_representable(serializer: Any) -> bool:
+    """Whether ``represent_many(serializer, ..., native=True)`` writes through a compiled plan
+    whose every value is either DRF's text or a datetime ``render_native`` writes as that text
+    (a serializer without one may hold other objects for DRF's encoder: never native)."""
+    return _representer_of(serializer, True) is not None
+
+
+def represent_many(serializer: Any, instances: list[Any], *, native: bool = False) -> list[Any]:
     """``serializer.to_representation`` of each instance (a page of rows), the zone read once;
     with a compiled plan and no override of ``to_representation``, its representer is called
-    directly (no context manager and no lookup per row)."""
+    directly (no context manager and no lookup per row). ``native``: datetimes as
+    ``datetime_iso`` leaves them, for ``FastJSONRenderer.render_native`` (only where
+    ``native_representable``)."""
     with zone_fixed():
-        kind = type(serializer)
-        represent = (
-            kind.compiled_representer()
-            if isinstance(serializer, CompiledReadMixin)
-            and kind.to_representation is CompiledReadMixin.to_representation
-            else None
-        )
+        represent = _representer_of(serializer, native)
         if represent is None:
             return [serializer.to_representation(instance) for instance in instances]
         represented = []

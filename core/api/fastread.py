@@ -63,7 +63,7 @@ from core.db import prepared_cursor
 from core.models import AccessAction
 
 from . import pagination
-from .compiled import represent_many
+from .compiled import native_representable, represent_many
 from .filtering import FilterBackend
 from .outer import FAST, OuterStandIn, StandInRefused, stand_in_check
 from .pagination import StandardPagination
@@ -228,6 +228,8 @@ class _Route:
         # serializer whose output depends on the request's user is not for this path.
         self.list_serializer = resource.list_serializer(context={"view": list_view})
         self.detail_serializer = resource.detail_serializer(context={"view": detail_view})
+        self.list_native = native_representable(self.list_serializer)
+        self.detail_native = native_representable(self.detail_serializer)
         audited = getattr(resource.view, "audited_actions", ())
         self.audit_list = issubclass(resource.view, AccessLoggedMixin) and "list" in audited
         self.audit_retrieve = issubclass(resource.view, AccessLoggedMixin) and "retrieve" in audited
@@ -455,8 +457,9 @@ class FastReads:
             raise Unserved("not found")
         if route.audit_retrieve:
             access_log_record(request=request, objects=rows, action=AccessAction.RETRIEVE)
-        data = route.detail_serializer.to_representation(rows[0])
-        return self._respond(data, route.detail_headers)
+        native = route.detail_native
+        [data] = represent_many(route.detail_serializer, rows, native=native)
+        return self._respond(data, route.detail_headers, native=native)
 
     def _list(
         self, request: HttpRequest, route: _Route, conditions: list[Condition], *, apart: bool
@@ -537,17 +540,20 @@ class FastReads:
                 if number == 2
                 else replace_query_param(url, "page", number - 1)
             )
-        results = represent_many(route.list_serializer, rows)
+        results = represent_many(route.list_serializer, rows, native=route.list_native)
         data = {
             "count": count,
             "next": replace_query_param(url, "page", number + 1) if more else None,
             "previous": previous,
             "results": results,
         }
-        return self._respond(data, route.list_headers)
+        return self._respond(data, route.list_headers, native=route.list_native)
 
-    def _respond(self, data: Any, headers: dict[str, str]) -> HttpResponse:
-        body = self.renderer.render(data, "application/json", {})
+    def _respond(self, data: Any, headers: dict[str, str], *, native: bool) -> HttpResponse:
+        if native:
+            body = self.renderer.render_native(data)
+        else:
+            body = self.renderer.render(data, "application/json", {})
         response = HttpResponse(body, content_type="application/json")
         for name, value in headers.items():
             response[name] = value

@@ -14,15 +14,23 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from core.api import compiled
+from core.api.renderers import FastJSONRenderer
 
 EVERY_ZONE = sorted(zoneinfo.available_timezones())
 
 
 def _both(value: Any) -> tuple[Any, Any]:
+    """Our text and DRF's; the native value (left for orjson) is checked to be written as
+    our text along the way."""
     field = serializers.DateTimeField()
     emit = compiled.datetime_iso(field)
+    native = compiled.datetime_iso(field, native=True)
     assert emit is not None
-    return emit(value), field.to_representation(value)
+    assert native is not None
+    text = emit(value)
+    renderer = FastJSONRenderer()
+    assert renderer.render_native({"v": native(value)}) == renderer.render({"v": text})
+    return text, field.to_representation(value)
 
 
 def test_every_zone_and_instant_since_1973_reads_as_drf_writes_it() -> None:

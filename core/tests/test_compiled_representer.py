@@ -4,6 +4,7 @@ order, whatever the names and values."""
 
 from __future__ import annotations
 
+import datetime as dt
 import types
 from typing import Any
 
@@ -87,3 +88,38 @@ def test_a_missing_attribute_raises_as_the_steps_do() -> None:
         except AttributeError:
             continue
         raise AssertionError("no AttributeError")
+
+
+class Kind(str):
+    """A ``str`` subclass (an enum member's kind of value): never looked up inline."""
+
+
+def test_choices_and_dates_written_inline_give_what_drf_gives() -> None:
+    choice = serializers.ChoiceField(choices=[("A", "Ativo"), (1, "Um"), ("", "Vazio")])
+    date = serializers.DateField()
+    text_date = serializers.DateField(format="%d/%m/%Y")  # not ISO 8601: DRF's call
+    plan: Plan = [
+        ("choice", "choice", None, choice.to_representation),
+        ("date", "date", None, date.to_representation),
+        ("text_date", "date", None, text_date.to_representation),
+    ]
+    represent = representer_of(plan)
+    values: list[tuple[Any, Any]] = [
+        ("A", dt.date(2030, 1, 7)),
+        ("", "2030-01-07"),  # a string in a date field: itself
+        (1, None),  # a choice by a number: looked up by its text
+        ("1", dt.date(1, 1, 1)),
+        ("unknown", dt.date(9999, 12, 31)),
+        (Kind("A"), None),
+        (None, None),
+    ]
+    for choice_value, date_value in values:
+        instance = types.SimpleNamespace(choice=choice_value, date=date_value)
+        expected = _applied(plan, instance)
+        got = represent(instance)
+        assert got == expected
+        assert [type(value) for value in got.values()] == [
+            type(value) for value in expected.values()
+        ]
+    got = represent(types.SimpleNamespace(choice="A", date=dt.date(2030, 1, 7)))
+    assert got == {"choice": "A", "date": "2030-01-07", "text_date": "07/01/2030"}
