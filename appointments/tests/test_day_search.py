@@ -44,6 +44,17 @@ def _rule(professional: Professional, weekday: int = 2, **fields: Any) -> None:
     )
 
 
+def _extra_hours(professional: Professional) -> None:
+    ScheduleException.objects.create(
+        professional=professional,
+        date=WEDNESDAY,
+        kind=ExceptionKind.EXTRA_HOURS,
+        start_time=dt.time(14),
+        end_time=dt.time(15),
+        slot_minutes=60,
+    )
+
+
 def _book_whole_morning(professional: Professional) -> None:
     for hour in (8, 9):
         services.appointment_create(
@@ -178,27 +189,13 @@ def test_candidates_are_those_whose_rules_apply_that_day_or_with_extra_hours() -
     _rule(other_day, weekday=0)
     extra = ProfessionalFactory.create(preferred_name="C segundas e extra na quarta")
     _rule(extra, weekday=0)
-    ScheduleException.objects.create(
-        professional=extra,
-        date=WEDNESDAY,
-        kind=ExceptionKind.EXTRA_HOURS,
-        start_time=dt.time(14),
-        end_time=dt.time(15),
-        slot_minutes=60,
-    )
+    _extra_hours(extra)
     expired = ProfessionalFactory.create(preferred_name="D regra vencida")
     _rule(expired, valid_until=WEDNESDAY - dt.timedelta(days=1))
     future = ProfessionalFactory.create(preferred_name="E regra futura")
     _rule(future, valid_from=WEDNESDAY + dt.timedelta(days=1))
     no_rules = ProfessionalFactory.create(preferred_name="F sem regras, com extra")
-    ScheduleException.objects.create(
-        professional=no_rules,
-        date=WEDNESDAY,
-        kind=ExceptionKind.EXTRA_HOURS,
-        start_time=dt.time(14),
-        end_time=dt.time(15),
-        slot_minutes=60,
-    )
+    _extra_hours(no_rules)
 
     candidates = day_candidates(Professional.objects.order_by("preferred_name", "id"), WEDNESDAY)
 

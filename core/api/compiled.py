@@ -93,6 +93,16 @@ def _in_minutes(zone: dt.tzinfo) -> bool:
     return offset is not None and not offset % dt.timedelta(minutes=1)
 
 
+def _orjson_writes(value: Any, zone: dt.tzinfo) -> bool:
+    """Whether orjson writes ``value`` in ``zone`` as ``isoformat`` does (see above)."""
+    return (
+        value.__class__ is dt.datetime
+        and value.tzinfo.__class__ in _ALWAYS_AWARE
+        and _ORJSON_YEARS[0] <= value.year <= _ORJSON_YEARS[1]
+        and _in_minutes(zone)
+    )
+
+
 def datetime_iso(field: serializers.DateTimeField, *, native: bool = False) -> Emit | None:
     """DRF's ``DateTimeField.to_representation`` in ISO 8601 (None for another format or a
     zone of the field's own), cheaper. ``native``: a value orjson writes as DRF would is
@@ -106,12 +116,7 @@ def datetime_iso(field: serializers.DateTimeField, *, native: bool = False) -> E
 
     def emit(value: Any) -> Any:
         zone = _current_zone()
-        if (
-            value.__class__ is dt.datetime
-            and value.tzinfo.__class__ in _ALWAYS_AWARE
-            and _ORJSON_YEARS[0] <= value.year <= _ORJSON_YEARS[1]
-            and _in_minutes(zone)
-        ):
+        if _orjson_writes(value, zone):
             # ``isoformat`` in C: orjson writes the same text (offsets to the minute, the
             # microseconds only when not zero), a third of the cost.
             text = orjson.dumps(value.astimezone(zone))[1:-1].decode()
@@ -129,12 +134,7 @@ def datetime_iso(field: serializers.DateTimeField, *, native: bool = False) -> E
 
     def emit_native(value: Any) -> Any:
         zone = _current_zone()
-        if (
-            value.__class__ is dt.datetime
-            and value.tzinfo.__class__ in _ALWAYS_AWARE
-            and _ORJSON_YEARS[0] <= value.year <= _ORJSON_YEARS[1]
-            and _in_minutes(zone)
-        ):
+        if _orjson_writes(value, zone):
             return value.astimezone(zone)
         return emit(value)
 
