@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.compiled import datetime_iso, zone_fixed
+from core.api.compiled import datetime_iso, represent_many, zone_fixed
 from core.api.pagination import CountedRows, StandardPagination
 from core.api.query import query_params_check
 from core.api.schema import NOT_FOUND, VALIDATION_ERROR
@@ -329,12 +329,13 @@ class AvailabilitySearchView(APIView):
         )
         assert page is not None
         write = _slots_writer()
+        # One serializer for the page (not one per row: each instance copies its fields).
+        summaries = represent_many(
+            ProfessionalSummarySerializer(), [row.professional for row in page]
+        )
         with zone_fixed():
             results = [
-                {
-                    "professional": ProfessionalSummarySerializer(row.professional).data,
-                    "slots": write(row.slots),
-                }
-                for row in page
+                {"professional": summary, "slots": write(row.slots)}
+                for row, summary in zip(page, summaries, strict=True)
             ]
         return paginator.get_paginated_response(results)
