@@ -1,7 +1,8 @@
 """Free slots: working windows (rules − exceptions) minus the appointments that hold a slot.
 
-Queries are constant in the size of the answer: one for the rules, one for the exceptions,
-one for the appointments, each backed by an index (``workhours_prof_weekday_idx``,
+Queries are constant in the size of the answer: one for the rules and the exceptions
+(``schedules_load``: a ``UNION ALL``), one for the appointments, backed by indexes
+(``workhours_prof_weekday_idx``,
 ``schedexc_prof_date_idx``/``schedexc_date_idx`` and ``appointment_prof_date_idx``, the last
 one as a bounded range scan: an appointment lasts at most ``MAX_DURATION_MINUTES``).
 """
