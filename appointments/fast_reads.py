@@ -9,7 +9,8 @@ import datetime as dt
 
 from django import forms
 
-from core.api.fastread import Condition, FastResource, Related, Unserved, column, search_condition
+from core.api.fastread import Condition, FastResource, Related, Unserved, search_condition
+from core.db import column
 from core.documents import only_digits
 
 from .filters import DateOrDateTimeField, day_bounds

@@ -59,7 +59,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from core.audit import AccessLoggedMixin, access_log_record
-from core.db import prepared_cursor
+from core.db import column, prepared_cursor
 from core.models import AccessAction
 
 from . import pagination
@@ -578,13 +578,6 @@ def _page(size: int, offset: int) -> str:
     generic plan would assume 10 % of the rows and sort them all (0.65 ms instead of 0.1 ms for
     one professional's page); psycopg keeps the prepared texts in a bounded LRU."""
     return f" LIMIT {int(size)} OFFSET {int(offset)}"
-
-
-def column(model: type[Model], name: str) -> str:
-    """``"table"."column"`` of the model's field ``name`` (a relation: its ``_id`` column)."""
-    quote = connections["default"].ops.quote_name
-    model_field: Any = model._meta.get_field(name)
-    return f"{quote(model._meta.db_table)}.{quote(model_field.column)}"
 
 
 def search_condition(model: type[Model], names: Iterable[str], value: str) -> list[Condition]:

@@ -8,8 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
+
+from core.db import column
 
 from .models import CalendarFeed, ScheduleException, WorkingHoursRule
 from .windows import ExceptionData, RuleData
@@ -96,10 +98,10 @@ def _rows(
     Table and column names come from the models; every value is a parameter; the empty
     columns are typed NULLs (a union takes one type per column). No ORDER BY: the order of
     the rows does not matter here."""
-    connection = connections[WorkingHoursRule.objects.db]
+    connection = connections[DEFAULT_DB_ALIAS]
     quote = connection.ops.quote_name
-    rule = _columns(WorkingHoursRule, quote)
-    exception = _columns(ScheduleException, quote)
+    rule = _columns(WorkingHoursRule)
+    exception = _columns(ScheduleException)
     rules_table = quote(WorkingHoursRule._meta.db_table)
     marks = ", ".join(["%s"] * len(ids))
     params: list[Any] = [*ids]
@@ -136,10 +138,9 @@ def _rows(
         return list(cursor.fetchall())
 
 
-def _columns(model: Any, quote: Any) -> dict[str, str]:
-    """``"table"."column"`` of each field of ``model`` by name (a relation: its column)."""
-    table = quote(model._meta.db_table)
-    return {f.name: f"{table}.{quote(f.column)}" for f in model._meta.concrete_fields}
+def _columns(model: Any) -> dict[str, str]:
+    """``column`` of each of ``model``'s fields, by name."""
+    return {field.name: column(model, field.name) for field in model._meta.concrete_fields}
 
 
 def _time(value: Any) -> Any:
