@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from core.db import column
 from core.exceptions import BusinessRuleError
 from professionals.schedule.selectors import Schedule, schedules_load
 from professionals.schedule.windows import Window, day_windows, local_days, merged
@@ -53,17 +58,57 @@ def busy_queryset(
 def busy_intervals(
     *, professional_ids: Sequence[int], start: dt.datetime, end: dt.datetime
 ) -> dict[int, Busy]:
-    """``[date, end)`` of the appointments holding a slot that intersect ``[start, end)``."""
-    # The duration (an int) rather than "end" (a second timestamp to parse per row).
-    rows = busy_queryset(professional_ids=professional_ids, start=start, end=end).values_list(
-        "professional_id", "date", "duration_minutes"
-    )
+    """``[date, end)`` of the appointments holding a slot that intersect ``[start, end)``:
+    ``busy_queryset``'s rows, read by a statement written here (composing the queryset cost
+    ~0.8 ms of every free-slot search, several times the statement itself)."""
+    ids = list(dict.fromkeys(professional_ids))
     busy: dict[int, Busy] = defaultdict(list)
+    if not ids:
+        return busy
+    connection = connections[DEFAULT_DB_ALIAS]
+    adapt = connection.ops.adapt_datetimefield_value
+    holds_sql, holds_params = _holds_slot(connection.vendor)
+    marks = ", ".join(["%s"] * len(ids))
+    professional, date = column(Appointment, "professional"), column(Appointment, "date")
+    # The duration (an int) rather than "end" (a second timestamp to convert per row).
+    # Identifiers from the model's meta, placeholders from here, every value a parameter.
+    sql = (
+        f"SELECT {professional}, {date}, {column(Appointment, 'duration_minutes')} "  # noqa: S608
+        f"FROM {connection.ops.quote_name(Appointment._meta.db_table)} WHERE {holds_sql} "
+        f"AND {professional} IN ({marks}) AND {date} >= %s AND {date} < %s "
+        f"AND {column(Appointment, 'end')} > %s"
+    )
+    earliest = start - dt.timedelta(minutes=MAX_DURATION_MINUTES)
+    params = [*holds_params, *ids, adapt(earliest), adapt(end), adapt(start)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     for professional_id, begin, minutes in rows:
+        begin = _aware(begin)
         busy[professional_id].append((begin, begin + dt.timedelta(minutes=minutes)))
     for intervals in busy.values():
         intervals.sort()
     return busy
+
+
+@functools.cache
+def _holds_slot(vendor: str) -> tuple[str, tuple[Any, ...]]:
+    """``HOLDS_SLOT`` as the ORM writes it in a WHERE clause (compiled once: it is a
+    constant), with its parameters."""
+    query = Appointment.objects.filter(HOLDS_SLOT).query
+    compiler = query.get_compiler(DEFAULT_DB_ALIAS)
+    sql, params = compiler.compile(query.where)
+    return sql, tuple(params)
+
+
+def _aware(value: Any) -> dt.datetime:
+    """A timestamp column's value: aware (PostgreSQL) or naive UTC, maybe as text (SQLite)."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    result: dt.datetime = value
+    return result
 
 
 def _overlaps(busy: Busy, starts: list[dt.datetime], start: dt.datetime, end: dt.datetime) -> bool:

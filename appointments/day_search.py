@@ -19,9 +19,12 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db import connections
+from django.db.models import BooleanField, QuerySet
+from django.db.models.expressions import RawSQL
 
 from core.api.pagination import estimate_key, estimate_remembered
+from core.db import column
 from professionals.models import Professional
 from professionals.schedule.models import ExceptionKind, ScheduleException, WorkingHoursRule
 from professionals.schedule.windows import local_zone
@@ -36,6 +39,8 @@ SPARE_SHARE = 8
 MAX_ROWS = 100_000
 #: Below this share of candidates with a free slot, a batch is sized as if it were this.
 MIN_HIT_RATE = 0.125
+#: The professional's columns a page shows (``ProfessionalSummarySerializer``'s).
+SHOWN_COLUMNS = ("id", "preferred_name", "profession")
 
 
 @dataclass(frozen=True)
@@ -57,19 +62,33 @@ class DayRows:
 def day_candidates(professionals: QuerySet[Professional], day: dt.date) -> QuerySet[Professional]:
     """``professionals`` that may have a free slot on ``day``: a rule applying on it, or extra
     hours that day and a rule on any weekday. One semi-join per professional on the rules'
-    ``professional_id`` index, so a page's batch reads its professionals' rules only."""
-    extra_hours = ScheduleException.objects.filter(
-        professional_id=OuterRef("professional_id"), date=day, kind=ExceptionKind.EXTRA_HOURS
+    ``professional_id`` index, so a page's batch reads its professionals' rules only. The
+    condition is written here (composing the ORM's ``Exists`` of an ``OuterRef`` cost ~0.5 ms
+    per request); only the columns a page shows are read."""
+    connection = connections[professionals.db]
+    quote = connection.ops.quote_name
+    adapt = connection.ops.adapt_datefield_value
+
+    def rule(name: str) -> str:
+        return column(WorkingHoursRule, name)
+
+    def exception(name: str) -> str:
+        return column(ScheduleException, name)
+
+    # Identifiers from the models' meta, every value a parameter.
+    sql = (
+        f"EXISTS (SELECT 1 FROM {quote(WorkingHoursRule._meta.db_table)} "  # noqa: S608
+        f"WHERE {rule('professional')} = {column(Professional, 'id')} AND (("
+        f"{rule('weekday')} = %s "
+        f"AND ({rule('valid_from')} IS NULL OR {rule('valid_from')} <= %s) "
+        f"AND ({rule('valid_until')} IS NULL OR {rule('valid_until')} >= %s)) "
+        f"OR EXISTS (SELECT 1 FROM {quote(ScheduleException._meta.db_table)} "
+        f"WHERE {exception('professional')} = {rule('professional')} "
+        f"AND {exception('date')} = %s AND {exception('kind')} = %s)))"
     )
-    rules = WorkingHoursRule.objects.filter(professional_id=OuterRef("pk")).filter(
-        Q(
-            Q(valid_from__isnull=True) | Q(valid_from__lte=day),
-            Q(valid_until__isnull=True) | Q(valid_until__gte=day),
-            weekday=day.weekday(),
-        )
-        | Exists(extra_hours)
-    )
-    return professionals.filter(Exists(rules))
+    params = [day.weekday(), adapt(day), adapt(day), adapt(day), str(ExceptionKind.EXTRA_HOURS)]
+    condition = RawSQL(sql, params, output_field=BooleanField())  # noqa: S611 (see above)
+    return professionals.filter(condition).only(*SHOWN_COLUMNS)
 
 
 def _candidates_counted(candidates: QuerySet[Professional]) -> int:
