@@ -9,9 +9,10 @@ untouched and still built per instance, with the request's context.
 
 Only fields whose output cannot depend on the request are compiled: text, numbers, booleans,
 choices, decimals, dates and date-times, primary-key relations and nested compiled
-serializers. A class with any other readable field (a ``SerializerMethodField``, a hyperlink)
-keeps DRF's ``to_representation``. Overrides of ``to_representation`` in the classes (masking
-a CPF in lists) run as before around it. ``core/tests/test_body_parity.py`` holds the parity.
+serializers, and lists of plain serializers made of such fields. A class with any other
+readable field (a ``SerializerMethodField``, a hyperlink) keeps DRF's ``to_representation``.
+Overrides of ``to_representation`` in the classes (masking a CPF in lists) run as before
+around it. ``core/tests/test_body_parity.py`` holds the parity.
 """
 
 from __future__ import annotations
@@ -235,10 +236,27 @@ def _compile_field(field: Any, native: bool) -> Step | None:
         if nested is None:
             return None
         return (name, column, None if column else get, nested)
-    convert = _converter(field, native)
+    convert = _converter(field, native) or _list_converter(field)
     if convert is None:
         return None
     return (name, column, None if column else get, convert)
+
+
+def _list_converter(field: Any) -> Emit | None:
+    """A ``many=True`` field of a plain serializer (a rule's breaks, items of a JSON list):
+    DRF's own list representation, bound to the class's prototype (its fields built once),
+    when every field of the item compiles — none can read the request's context."""
+    if type(field).to_representation is not serializers.ListSerializer.to_representation:
+        return None
+    child = field.child
+    if isinstance(child, CompiledReadMixin) or (
+        type(child).to_representation is not serializers.Serializer.to_representation
+    ):
+        return None
+    if any(_compile_field(item, False) is None for item in child._readable_fields):
+        return None
+    represent: Emit = field.to_representation
+    return represent
 
 
 #: ``to_representation`` of these is ``int(value)``: an ``int`` (not a ``bool``) is itself.

@@ -14,6 +14,10 @@ from appointments.serializers import BoundedDateTimeField
 from core.api.fields import ContractDecimalField
 from core.documents import mask_cpf, mask_document
 from professionals.models import CLIENT_FIELDS, SERVER_OWNED_FIELDS, Professional
+from professionals.schedule.serializers import (
+    ScheduleExceptionSerializer,
+    WorkingHoursRuleSerializer,
+)
 
 
 class LegacyModelSerializer(serializers.ModelSerializer[Any]):
@@ -102,3 +106,18 @@ class LegacyPatientListSerializer(LegacyPatientSerializer):
         data = super().to_representation(instance)
         data["cpf"] = mask_cpf(instance.cpf)
         return data
+
+
+class LegacyWorkingHoursRuleSerializer(WorkingHoursRuleSerializer):
+    """DRF's own representation of the rule's fields (the breaks by their serializer, each
+    instance building its fields), without the compiled plan."""
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return serializers.ModelSerializer.to_representation(self, instance)
+
+
+class LegacyScheduleExceptionSerializer(ScheduleExceptionSerializer):
+    """DRF's own representation of the exception's fields, without the compiled plan."""
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return serializers.ModelSerializer.to_representation(self, instance)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.utils.translation import gettext_lazy
+from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
@@ -22,8 +23,15 @@ from core.tests.legacy_serializers import (
     LegacyPatientListSerializer,
     LegacyPatientSerializer,
     LegacyProfessionalSerializer,
+    LegacyScheduleExceptionSerializer,
+    LegacyWorkingHoursRuleSerializer,
 )
 from professionals.models import Professional
+from professionals.schedule.models import ExceptionKind, ScheduleException, WorkingHoursRule
+from professionals.schedule.serializers import (
+    ScheduleExceptionSerializer,
+    WorkingHoursRuleSerializer,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +90,58 @@ def seeded() -> dict[str, Any]:
                 last_payment_error='erro "temporário" — ção',
             )
     return {"owner": owner, "professionals": professionals, "patients": patients}
+
+
+def schedule_seed(professionals: list[Professional]) -> dict[str, int]:
+    """Rules and exceptions of the first professional (the owner's) and the second; the third
+    has none; a national holiday (no professional) is listed under nobody."""
+    own, other, bare = professionals[:3]
+    rules = [
+        (own, 0, "08:00", "18:00", [{"start": "12:00", "end": "13:00"}], 50, "2026-01-01", None),
+        (own, 0, "19:00", "20:30", [], 30, None, "2027-06-30"),
+        (own, 2, "07:30", "11:15", [], 45, None, None),
+        (
+            own,
+            4,
+            "08:00",
+            "17:00",
+            [{"start": "10:00", "end": "10:15"}, {"start": "12:00", "end": "13:30"}],
+            60,
+            None,
+            None,
+        ),
+        (other, 1, "09:00", "10:00", [], 30, None, None),
+    ]
+    for professional, weekday, start, end, breaks, slot, since, until in rules:
+        WorkingHoursRule.objects.create(
+            professional=professional,
+            weekday=weekday,
+            start_time=start,
+            end_time=end,
+            breaks=breaks,
+            slot_minutes=slot,
+            valid_from=since,
+            valid_until=until,
+        )
+    exceptions: list[tuple[Any, ...]] = [
+        (own, "2026-12-24", ExceptionKind.DAY_OFF, None, None, 'Véspera "Natal" — ção \\'),
+        (own, "2026-12-31", ExceptionKind.HOLIDAY, "13:00", "18:00", ""),
+        (own, "2026-12-19", ExceptionKind.EXTRA_HOURS, "09:00", "12:00", "Sábado \u2028 extra"),
+        (own, "2026-12-19", ExceptionKind.DAY_OFF, None, None, "mesmo dia, sem horário"),
+        (own, "2026-12-19", ExceptionKind.EXTRA_HOURS, "07:00", "08:00", ""),
+        (other, "2027-01-02", ExceptionKind.EXTRA_HOURS, "10:00", "11:00", ""),
+        (None, "2026-12-25", ExceptionKind.HOLIDAY, None, None, "Natal"),
+    ]
+    for professional, day, kind, start, end, text in exceptions:
+        ScheduleException.objects.create(
+            professional=professional,
+            date=day,
+            kind=kind,
+            start_time=start,
+            end_time=end,
+            description=text,
+        )
+    return {"own": own.pk, "other": other.pk, "bare": bare.pk}
 
 
 def _client(user: Any) -> APIClient:
@@ -153,6 +213,49 @@ def test_detail_bodies_are_byte_identical(
         row = _in_order(model, [row.pk])[0]
         expected = _render(serializer(row, context={"view": _View("retrieve")}).data)
         assert response.content == expected
+
+
+@pytest.mark.parametrize(
+    ("inner", "model", "serializer"),
+    [
+        ("working_hours", WorkingHoursRule, LegacyWorkingHoursRuleSerializer),
+        ("schedule_exceptions", ScheduleException, LegacyScheduleExceptionSerializer),
+    ],
+)
+def test_schedule_bodies_are_byte_identical(
+    seeded: dict[str, Any], staff_user: Any, inner: str, model: Any, serializer: Any
+) -> None:
+    """A professional's working hours (their breaks: a list of a plain serializer) and
+    exceptions (times in HH:MM, empty ones null), listed and one by one."""
+    ids = schedule_seed(seeded["professionals"])
+    client = _client(staff_user)
+    for pid in (ids["own"], ids["other"]):
+        response = client.get(f"/api/professionals/{pid}/{inner}/")
+        assert response.status_code == 200, response.content
+        body = json.loads(response.content)
+        rows = _in_order(model, [item["id"] for item in body["results"]])
+        assert rows
+        assert response.content == _expected_list(body, rows, serializer, "list")
+        for row in rows:
+            response = client.get(f"/api/professionals/{pid}/{inner}/{row.pk}/")
+            expected = _render(serializer(row, context={"view": _View("retrieve")}).data)
+            assert response.content == expected
+
+
+def test_a_list_of_plain_serializers_compiles_unless_an_item_field_may_read_the_request() -> None:
+    class Note(serializers.Serializer[dict[str, Any]]):
+        text = serializers.CharField()
+        said = serializers.SerializerMethodField()  # may read the context
+
+        def get_said(self, item: dict[str, Any]) -> str:
+            return str(self.context.get("request"))
+
+    class WithNotes(WorkingHoursRuleSerializer):
+        breaks = Note(many=True)  # type: ignore[assignment]
+
+    assert WorkingHoursRuleSerializer.compiled_representer() is not None
+    assert ScheduleExceptionSerializer.compiled_representer() is not None
+    assert WithNotes.compiled_representer() is None
 
 
 def test_the_data_exercises_the_awkward_characters(seeded: dict[str, Any], staff_user: Any) -> None:
