@@ -2,7 +2,7 @@
 SQL compiler: the same checks, the same SQL, the same bytes, several times cheaper.
 
 A ``GET`` of a list or a detail of a resource declared in ``FAST_READ_RESOURCES`` (the
-professionals, appointments and patients) with a bearer token and the query parameters the
+professionals, their working hours and exceptions, appointments and patients) with a bearer token and the query parameters the
 resource's ``FastResource`` knows is answered here, in ``FastReadMiddleware``:
 
 * the token is checked as ``SnapshotJWTAuthentication`` checks it (signature, expiry, the
@@ -116,7 +116,14 @@ class Related:
 @dataclass
 class FastResource:
     """A resource served here: its URL prefix (``/api/<prefix>/``), the viewset its URL
-    resolves to, and what that viewset's queryset and filterset do, written as SQL."""
+    resolves to, and what that viewset's queryset and filterset do, written as SQL.
+
+    A resource nested under another's row (``/api/professionals/<pk>/working_hours/``) has
+    the prefix ``"professionals/working_hours"`` and names in ``parent`` the field that is
+    that row: its rows are those of the URL's ``<pk>``, which staff may read whatever row it
+    is (a professional user: only under their own, by ``scope``). A list without rows is
+    answered here for staff when the parent row exists (an empty page); anything else
+    without rows (no such parent, or not the user's: a 404) by the whole stack."""
 
     prefix: str
     view: type
@@ -134,6 +141,14 @@ class FastResource:
     #: selector's scope); None leaves such users to the whole stack.
     scope: str | None = None
     related: Related | None = None
+    parent: str | None = None
+
+    def path(self, parent_pk: int = 1) -> str:
+        """The list's URL path (with ``parent_pk`` for a nested resource)."""
+        if self.parent is None:
+            return f"/api/{self.prefix}/"
+        outer, inner = self.prefix.split("/")
+        return f"/api/{outer}/{parent_pk}/{inner}/"
 
 
 @dataclass
@@ -222,8 +237,17 @@ class _Route:
         self.pk = column(resource.model, meta.pk.name)
         self.order_by = ", ".join(f"{column(resource.model, name)} ASC" for name in resource.order)
         self.permission = f"{meta.app_label}.view_{meta.model_name}"
-        list_view, self.list_headers = self._view(f"/api/{resource.prefix}/", "list")
-        detail_view, self.detail_headers = self._view(f"/api/{resource.prefix}/1/", "retrieve")
+        list_view, self.list_headers = self._view(resource.path(), "list")
+        detail_view, self.detail_headers = self._view(f"{resource.path()}1/", "retrieve")
+        self.parent: str | None = None
+        self.parent_exists = ""
+        if resource.parent is not None:
+            self.parent = column(resource.model, resource.parent)
+            parent_model: Any = meta.get_field(resource.parent).related_model
+            parent_pk = column(parent_model, parent_model._meta.pk.name)
+            self.parent_exists = (
+                f"SELECT 1 FROM {quote(parent_model._meta.db_table)} WHERE {parent_pk} = %s"  # noqa: S608
+            )
         # The context has the view (its action: a list masks documents) and no request: a
         # serializer whose output depends on the request's user is not for this path.
         self.list_serializer = resource.list_serializer(context={"view": list_view})
@@ -312,13 +336,20 @@ class FastReads:
     def serve(self, request: HttpRequest) -> HttpResponse:
         """The answer to a ``GET`` (the middleware asks only for those), or ``Unserved``."""
         parts = request.path_info.split("/")
-        # "", "api", prefix, [pk], ""
-        if len(parts) not in (4, 5) or parts[1] != "api" or parts[-1] != "":
+        # "", "api", prefix, [pk], "" — or nested: "", "api", outer, parent pk, inner, [pk], ""
+        if len(parts) not in (4, 5, 6, 7) or parts[1] != "api" or parts[-1] != "":
             raise Unserved("path")
         if self.routes is None:
             self.routes = self._build()
+        parent_pk = None
+        if len(parts) > 5:
+            parent_pk = parts[3]
+            if not _PK.fullmatch(parent_pk):
+                raise Unserved("path")
+            del parts[3]
+            parts[2] = f"{parts[2]}/{parts.pop(3)}"
         route = self.routes.get(parts[2])
-        if route is None:
+        if route is None or (route.parent is None) != (parent_pk is None):
             raise Unserved("path")
         pk = parts[3] if len(parts) == 5 else None
         if pk is not None and not _PK.fullmatch(pk):
@@ -329,11 +360,15 @@ class FastReads:
         if pk is not None and request.GET:
             raise Unserved("query")
         with health_check_skipped():
-            return self._serve(request, route, pk)
+            return self._serve(request, route, pk, parent_pk)
 
-    def _serve(self, request: HttpRequest, route: _Route, pk: str | None) -> HttpResponse:
+    def _serve(
+        self, request: HttpRequest, route: _Route, pk: str | None, parent_pk: str | None
+    ) -> HttpResponse:
         conditions, apart = self._conditions(route, request) if pk is None else ([], False)
         user = self._authenticate(request, route)
+        if parent_pk is not None:
+            conditions.append((f"{route.parent} = %s", [int(parent_pk)]))
         if pk is not None:
             conditions.append((f"{route.pk} = %s", [int(pk)]))
         if not user.is_staff:
@@ -344,7 +379,8 @@ class FastReads:
                 (f"{column(route.resource.model, scope)} = %s", [user.professional.pk])
             )
         if pk is None:
-            return self._list(request, route, conditions, apart=apart)
+            parent = None if parent_pk is None else int(parent_pk)
+            return self._list(request, route, conditions, apart=apart, parent=parent)
         return self._detail(request, route, conditions)
 
     # --- query string -------------------------------------------------------------------------
@@ -462,7 +498,13 @@ class FastReads:
         return self._respond(data, route.detail_headers, native=native)
 
     def _list(
-        self, request: HttpRequest, route: _Route, conditions: list[Condition], *, apart: bool
+        self,
+        request: HttpRequest,
+        route: _Route,
+        conditions: list[Condition],
+        *,
+        apart: bool,
+        parent: int | None = None,
     ) -> HttpResponse:
         query = request.GET
         size = int(query.get("page_size") or StandardPagination.page_size)
@@ -500,6 +542,8 @@ class FastReads:
             if count is None:  # no row: no match at all, or a page past the last one
                 if number > 1:
                     raise Unserved("page")
+                if parent is not None:
+                    self._parent_check(request, route, parent, cursor)
                 count = 0
             estimated = count > cap
             if estimated:
@@ -517,6 +561,15 @@ class FastReads:
                     raise Unserved("page")
                 more = number < pages
         return self._page_answer(request, route, rows, size, number, count, more)
+
+    def _parent_check(self, request: HttpRequest, route: _Route, parent: int, cursor: Any) -> None:
+        """``Unserved`` unless a nested list without rows is staff's empty page of a parent row
+        that exists (else no such row, or not the user's: the whole stack's 404)."""
+        if not request.user.is_staff:
+            raise Unserved("no rows")
+        cursor.execute(route.parent_exists, [parent])
+        if cursor.fetchone() is None:
+            raise Unserved("no parent row")
 
     def _page_answer(
         self,

@@ -231,6 +231,8 @@ FAST_READS = env.bool("FAST_READS", default=True)
 FAST_WEBHOOKS = env.bool("FAST_WEBHOOKS", default=True)
 FAST_READ_RESOURCES = [
     "professionals.fast_reads.PROFESSIONALS",
+    "professionals.fast_reads.WORKING_HOURS",
+    "professionals.fast_reads.SCHEDULE_EXCEPTIONS",
     "appointments.fast_reads.APPOINTMENTS",
     "appointments.fast_reads.PATIENTS",
 ]

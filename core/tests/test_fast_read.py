@@ -27,8 +27,12 @@ from core.db import PREPARE_THRESHOLD
 from core.models import AccessLog
 from core.tests.access_fixtures import make_patient, make_user
 from core.tests.factories import ProfessionalFactory
-from core.tests.test_body_parity import seeded  # noqa: F401 - the varied data, as a fixture
+from core.tests.test_body_parity import (
+    schedule_seed,
+    seeded,  # noqa: F401 - the varied data, as a fixture
+)
 from professionals.models import Professional
+from professionals.schedule.models import ScheduleException, WorkingHoursRule
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.redis]
 
@@ -652,3 +656,118 @@ def test_past_the_count_cap_a_held_estimate_spares_the_count(
     assert _counted(captured) == 1
     assert_same(fast, whole)
     assert fast.json()["count"] == 0
+
+
+# --- a professional's working hours and exceptions (nested under /api/professionals/<pk>/) ---
+
+
+@pytest.fixture
+def schedule(data: dict[str, Any]) -> dict[str, Any]:
+    return schedule_seed(data["professionals"])
+
+
+NESTED = ["working_hours", "schedule_exceptions"]
+
+
+@pytest.mark.parametrize("inner", NESTED)
+def test_a_professionals_schedule_is_the_whole_stacks_answer(
+    schedule: dict[str, Any], data: dict[str, Any], inner: str
+) -> None:
+    model = WorkingHoursRule if inner == "working_hours" else ScheduleException
+    pages = {
+        schedule["own"]: ("", "?page_size=2", "?page_size=2&page=2", "?page_size=100"),
+        schedule["other"]: ("", "?page_size=1"),
+    }
+    for pid, queries in pages.items():
+        for query in queries:
+            fast, whole = both(f"/api/professionals/{pid}/{inner}/{query}", bearer(data["staff"]))
+            assert (outcome(fast), fast.status_code) == ("served", 200), query
+            assert_same(fast, whole)
+        rows = list(model.objects.filter(professional_id=pid).values_list("pk", flat=True))
+        assert fast.json()["count"] == len(rows) > 0
+        for pk in rows:
+            fast, whole = both(f"/api/professionals/{pid}/{inner}/{pk}/", bearer(data["staff"]))
+            assert outcome(fast) == "served"
+            assert_same(fast, whole)
+    body = both(f"/api/professionals/{schedule['own']}/{inner}/", bearer(data["staff"]))[0].json()
+    if inner == "working_hours":
+        assert body["results"][3]["breaks"] == [
+            {"start": "10:00", "end": "10:15"},
+            {"start": "12:00", "end": "13:30"},
+        ]
+    else:  # the three of 19/12 by start time, the one without last; no national holiday
+        assert [row["start_time"] for row in body["results"][:3]] == ["07:00", "09:00", None]
+        assert "Natal" not in {row["description"] for row in body["results"]}
+
+
+@pytest.mark.parametrize("inner", NESTED)
+def test_a_professional_user_reads_their_own_schedule_here(
+    schedule: dict[str, Any], data: dict[str, Any], inner: str
+) -> None:
+    own = schedule["own"]
+    first = (WorkingHoursRule if inner == "working_hours" else ScheduleException).objects.filter(
+        professional_id=own
+    )[0]
+    for path in (
+        f"/api/professionals/{own}/{inner}/",
+        f"/api/professionals/{own}/{inner}/{first.pk}/",
+    ):
+        fast, whole = both(path, bearer(data["owner"]))
+        assert (outcome(fast), fast.status_code) == ("served", 200)
+        assert_same(fast, whole)
+
+
+@pytest.mark.parametrize("inner", NESTED)
+def test_a_schedule_without_rows_is_answered_as_the_whole_stack_does(
+    schedule: dict[str, Any], data: dict[str, Any], inner: str
+) -> None:
+    other_rule = (
+        WorkingHoursRule if inner == "working_hours" else ScheduleException
+    ).objects.filter(professional_id=schedule["other"])[0]
+    cases = [
+        # staff: an existing professional without rows is an empty page, served here
+        (data["staff"], f"/api/professionals/{schedule['bare']}/{inner}/", "served", 200),
+        (data["staff"], f"/api/professionals/999999/{inner}/", "no parent row", 404),
+        (data["staff"], f"/api/professionals/{schedule['bare']}/{inner}/?page=2", "page", 404),
+        # another professional's row under this one's URL
+        (
+            data["staff"],
+            f"/api/professionals/{schedule['own']}/{inner}/{other_rule.pk}/",
+            "not found",
+            404,
+        ),
+        # a professional user: someone else's schedule (404), never served here
+        (data["owner"], f"/api/professionals/{schedule['other']}/{inner}/", "no rows", 404),
+        (
+            data["owner"],
+            f"/api/professionals/{schedule['other']}/{inner}/{other_rule.pk}/",
+            "not found",
+            404,
+        ),
+        (
+            data["staff"],
+            f"/api/professionals/{schedule['own']}/{inner}/?weekday=0",
+            "parameter weekday",
+            400,
+        ),
+        (data["staff"], f"/api/professionals/x/{inner}/", "path", 404),
+    ]
+    for user, path, reason, status in cases:
+        fast, whole = both(path, bearer(user))
+        assert (outcome(fast), fast.status_code) == (reason, status), path
+        assert_same(fast, whole)
+    assert both(cases[0][1], bearer(data["staff"]))[0].json()["results"] == []
+
+
+@pytest.mark.parametrize("inner", NESTED)
+def test_a_schedule_list_is_one_statement_and_an_empty_one_two(
+    schedule: dict[str, Any], data: dict[str, Any], inner: str
+) -> None:
+    client = Client(HTTP_AUTHORIZATION=bearer(data["staff"]))
+    for pid, statements in ((schedule["own"], 1), (schedule["bare"], 2)):
+        path = f"/api/professionals/{pid}/{inner}/"
+        client.get(path)  # warm: the snapshot
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(path)
+        assert outcome(response) == "served"
+        assert len(captured.captured_queries) == statements, captured.captured_queries
