@@ -190,7 +190,4 @@ class PatientSerializer(StrictModelSerializer[Patient]):
 class PatientListSerializer(PatientSerializer):
     """Lists show the CPF masked (``***.456.789-**``); the detail view shows it whole."""
 
-    def to_representation(self, instance: Patient) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        data["cpf"] = mask_cpf(instance.cpf)
-        return data
+    MASKS = {"cpf": mask_cpf}

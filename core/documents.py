@@ -55,6 +55,11 @@ def mask_document(value: str) -> str:
     return mask_cpf(digits)
 
 
+def mask_given_document(value: str | None) -> str | None:
+    """``mask_document`` of a document given; an empty one (or none) as it is."""
+    return mask_document(value) if value else value
+
+
 #: Written forms accepted by the API (with or without punctuation); the schema declares them.
 CPF_SHAPE = r"^(?:\d{11}|\d{3}\.\d{3}\.\d{3}-\d{2})$"
 CPF_CNPJ_SHAPE = r"^(?:\d{11}|\d{14}|\d{3}\.\d{3}\.\d{3}-\d{2}|\d{2}\.\d{3}\.\d{3}/\d{4}-\d{2})$"

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from core.api.bodies import plain_body
 from core.api.compiled import CompiledReadMixin
 from core.api.fields import StrictModelSerializer, declare_shapes, shaped_digits
-from core.documents import CPF_CNPJ_SHAPE, POSTAL_CODE_SHAPE, mask_document
+from core.documents import CPF_CNPJ_SHAPE, POSTAL_CODE_SHAPE, mask_given_document
 
 from .models import CLIENT_FIELDS, SERVER_OWNED_FIELDS, Professional
 
@@ -38,6 +38,8 @@ class ProfessionalSerializer(StrictModelSerializer[Professional]):
     STAFF_ONLY_FIELDS = ("split_percentage", "asaas_wallet_id")
 
     SHAPES = {"cpf_cnpj": CPF_CNPJ_SHAPE, "postal_code": POSTAL_CODE_SHAPE}
+    #: Lists show a document masked (``***.456.789-**``); the detail shows it whole.
+    LIST_MASKS = {"cpf_cnpj": mask_given_document}
     SHAPE_MESSAGE = _("Formato inválido: use só dígitos ou a pontuação usual.")
 
     def get_fields(self) -> dict[str, Any]:
@@ -49,13 +51,6 @@ class ProfessionalSerializer(StrictModelSerializer[Professional]):
             for name in self.STAFF_ONLY_FIELDS:
                 fields[name].read_only = True
         return fields
-
-    def to_representation(self, instance: Professional) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        view = self.context.get("view")
-        if getattr(view, "action", None) == "list" and data.get("cpf_cnpj"):
-            data["cpf_cnpj"] = mask_document(data["cpf_cnpj"])
-        return data
 
     def to_internal_value(self, data: Any) -> Any:
         data = shaped_digits(plain_body(data), self.SHAPES, self.SHAPE_MESSAGE)

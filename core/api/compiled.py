@@ -11,8 +11,10 @@ Only fields whose output cannot depend on the request are compiled: text, number
 choices, decimals, dates and date-times, primary-key relations and nested compiled
 serializers, and lists of plain serializers made of such fields. A class with any other
 readable field (a ``SerializerMethodField``, a hyperlink) keeps DRF's ``to_representation``.
-Overrides of ``to_representation`` in the classes (masking a CPF in lists) run as before
-around it. ``core/tests/test_body_parity.py`` holds the parity.
+Overrides of ``to_representation`` in the classes run as before around it (the class is then
+not written by its plan directly); a document masked in lists is declared instead
+(``MASKS``, ``LIST_MASKS``) and written by the plan. ``core/tests/test_body_parity.py`` holds
+the parity.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import decimal
 import keyword
 import zoneinfo
 from collections.abc import Callable, Iterator
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import orjson
 from django.core.exceptions import ObjectDoesNotExist
@@ -232,6 +234,8 @@ def _compile_field(field: Any, native: bool) -> Step | None:
     if isinstance(field, CompiledReadMixin):
         if type(field).to_representation is not CompiledReadMixin.to_representation:
             return None  # an override may read the request's context: not compiled
+        if type(field).masks_of(listing=True):
+            return None  # its masks may depend on the view: DRF's path writes it
         nested = type(field).compiled_representer(native=native)
         if nested is None:
             return None
@@ -321,13 +325,15 @@ def _step_source(index: int, step: Step) -> tuple[str, str, dict[str, Any]]:
     return read, f"None if {value} is None else {called}", {}
 
 
-def representer_of(plan: Plan) -> Representer:
+def representer_of(plan: Plan, masks: dict[str, Emit] | None = None) -> Representer:
     """The representation of an instance by ``plan``, as one function written for it: each
     field's read and conversion inlined, in the plan's order (a ``for`` over the steps,
     unpacking each and testing its kinds, cost a sixth of a page of appointments' output).
     The same values as applying each step: ``value if value is None or convert is None else
     convert(value)``, with ``str`` and ``int`` values that the conversion would return as
-    they are emitted without the call."""
+    they are emitted without the call; then ``masks`` (output name -> function) applied to
+    the values they name."""
+    masks = masks or {}
     namespace: dict[str, Any] = {}
     lines = ["def represent(i):"]
     items = []
@@ -335,6 +341,9 @@ def representer_of(plan: Plan) -> Representer:
         namespace[f"g{index}"], namespace[f"c{index}"] = step[2], step[3]
         read, output, names = _step_source(index, step)
         namespace.update(names)
+        if step[0] in masks:
+            namespace[f"k{index}"] = masks[step[0]]
+            output = f"k{index}({output})"
         lines.append(f"    {read}")
         items.append(f"{step[0]!r}: {output}")
     lines.append(f"    return {{{', '.join(items)}}}")
@@ -345,11 +354,26 @@ def representer_of(plan: Plan) -> Representer:
     return represent
 
 
+def _listing(serializer: Any) -> bool:
+    """Whether ``serializer`` writes a list's rows: its context's view lists."""
+    return getattr(serializer.context.get("view"), "action", None) == "list"
+
+
 class CompiledReadMixin:
     """Mix into a ``ModelSerializer``: the representation is written by a per-class plan."""
 
+    #: Values rewritten after the representation (a document masked): output field name ->
+    #: function of the value written. ``MASKS`` always apply; ``LIST_MASKS`` only when the
+    #: context's view lists (its action is ``"list"``), as in the list of professionals.
+    MASKS: ClassVar[dict[str, Emit]] = {}
+    LIST_MASKS: ClassVar[dict[str, Emit]] = {}
+
     _compiled: dict[tuple[type, bool], Plan | None] = {}
-    _representers: dict[tuple[type, bool], Representer | None] = {}
+    _representers: dict[tuple[type, bool, bool], Representer | None] = {}
+
+    @classmethod
+    def masks_of(cls, *, listing: bool) -> dict[str, Emit]:
+        return {**cls.MASKS, **cls.LIST_MASKS} if listing else dict(cls.MASKS)
 
     @classmethod
     def compiled_plan(cls, *, native: bool = False) -> Plan | None:
@@ -369,16 +393,22 @@ class CompiledReadMixin:
         return CompiledReadMixin._compiled[key]
 
     @classmethod
-    def compiled_representer(cls, *, native: bool = False) -> Representer | None:
-        """``representer_of`` the class's plan, written once per class; None without one."""
-        key = (cls, native)
+    def compiled_representer(
+        cls, *, native: bool = False, listing: bool = False
+    ) -> Representer | None:
+        """``representer_of`` the class's plan and masks (``listing``: a list's), written once
+        per class; None without a plan."""
+        key = (cls, native, listing)
         if key not in CompiledReadMixin._representers:
             plan = cls.compiled_plan(native=native)
-            CompiledReadMixin._representers[key] = None if plan is None else representer_of(plan)
+            CompiledReadMixin._representers[key] = (
+                None if plan is None else representer_of(plan, cls.masks_of(listing=listing))
+            )
         return CompiledReadMixin._representers[key]
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
-        represent = type(self).compiled_representer()
+        listing = _listing(self)
+        represent = type(self).compiled_representer(listing=listing)
         if represent is not None:
             with zone_fixed():
                 try:
@@ -386,6 +416,9 @@ class CompiledReadMixin:
                 except (AttributeError, KeyError, ObjectDoesNotExist):
                     pass  # a missing attribute (an unsaved instance, a dict): DRF's rules apply
         represented: dict[str, Any] = super().to_representation(instance)  # type: ignore[misc]
+        for name, mask in type(self).masks_of(listing=listing).items():
+            if name in represented:
+                represented[name] = mask(represented[name])
         return represented
 
 
@@ -397,7 +430,7 @@ def _representer_of(serializer: Any, native: bool) -> Representer | None:
     kind = type(serializer)
     if kind.to_representation is not CompiledReadMixin.to_representation:
         return None
-    return kind.compiled_representer(native=native)
+    return kind.compiled_representer(native=native, listing=_listing(serializer))
 
 
 def native_representable(serializer: Any) -> bool:

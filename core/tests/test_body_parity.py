@@ -16,6 +16,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
 from appointments.models import Appointment, Patient
+from core.api.compiled import CompiledReadMixin, represent_many
 from core.tests.access_fixtures import make_patient, make_user
 from core.tests.factories import AppointmentFactory, ProfessionalFactory
 from core.tests.legacy_serializers import (
@@ -256,6 +257,57 @@ def test_a_list_of_plain_serializers_compiles_unless_an_item_field_may_read_the_
     assert WorkingHoursRuleSerializer.compiled_representer() is not None
     assert ScheduleExceptionSerializer.compiled_representer() is not None
     assert WithNotes.compiled_representer() is None
+
+
+def test_declared_masks_apply_on_the_plan_and_on_drfs_path_alike(seeded: dict[str, Any]) -> None:
+    """``MASKS`` always, ``LIST_MASKS`` only in a list's context; written by the plan, or by
+    DRF's path when the class has none (a field that may read the request) or when it is
+    nested in another (its masks may depend on the view)."""
+
+    def shout(value: Any) -> Any:
+        return None if value is None else f"<{value}>"
+
+    class Masked(CompiledReadMixin, serializers.ModelSerializer[Professional]):
+        MASKS = {"preferred_name": shout}
+        LIST_MASKS = {"profession": shout}
+
+        class Meta:
+            model = Professional
+            fields = ["id", "preferred_name", "profession"]
+
+    class Unplanned(Masked):
+        extra = serializers.SerializerMethodField()
+
+        class Meta(Masked.Meta):
+            fields = [*Masked.Meta.fields, "extra"]
+
+        def get_extra(self, instance: Professional) -> str:
+            return "x"
+
+    class Holder(CompiledReadMixin, serializers.ModelSerializer[Appointment]):
+        professional = Masked(read_only=True)
+
+        class Meta:
+            model = Appointment
+            fields = ["id", "professional"]
+
+    professional = seeded["professionals"][1]
+    name, job = f"<{professional.preferred_name}>", professional.profession
+    assert Masked.compiled_representer() is not None
+    assert Unplanned.compiled_representer() is None
+    assert Holder.compiled_representer() is None
+    for kind in (Masked, Unplanned):
+        detail = kind(professional).data
+        listed = kind([professional], many=True, context={"view": _View("list")}).data[0]
+        assert (detail["preferred_name"], detail["profession"]) == (name, job), kind
+        assert (listed["preferred_name"], listed["profession"]) == (name, f"<{job}>"), kind
+    appointment = Appointment.objects.filter(professional=professional).first()
+    assert appointment is not None
+    nested = Holder([appointment], many=True, context={"view": _View("list")}).data[0]
+    assert nested["professional"]["profession"] == f"<{job}>"
+    assert represent_many(Masked(context={"view": _View("list")}), [professional]) == [
+        {"id": professional.pk, "preferred_name": name, "profession": f"<{job}>"}
+    ]
 
 
 def test_the_data_exercises_the_awkward_characters(seeded: dict[str, Any], staff_user: Any) -> None:
