@@ -27,7 +27,7 @@ from core.api.pagination import CountedRows, StandardPagination
 from core.api.query import query_params_check
 from core.api.schema import NOT_FOUND, VALIDATION_ERROR
 from professionals.schedule.windows import local_zone
-from professionals.selectors import professional_list_for
+from professionals.selectors import professional_list_for, professional_visible
 from professionals.serializers import ProfessionalSummarySerializer
 
 from .availability import MAX_WINDOW_DAYS, Slot, availability_search
@@ -224,24 +224,23 @@ class ProfessionalAvailabilityView(APIView):
     )
     def get(self, request: Request, professional_pk: int) -> Response:
         query_params_check(request, {"start", "end", "duration"})
-        professional = professional_list_for(user=request.user).filter(pk=professional_pk).first()
-        if professional is None:
+        if not professional_visible(user=request.user, pk=professional_pk):
             raise NotFound()
         query = AvailabilityQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         start, end = query.validated_data["start"], query.validated_data["end"]
         has_rules, slots = availability_search(
-            professional_ids=[professional.pk],
+            professional_ids=[professional_pk],
             start=start,
             end=end,
             duration_minutes=query.validated_data.get("duration"),
-        )[professional.pk]
+        )[professional_pk]
         zone = local_zone()
         with zone_fixed():
             slots_written = _slots_writer()(slots)
         return Response(
             {
-                "professional": professional.pk,
+                "professional": professional_pk,
                 "start": start.astimezone(zone).isoformat(),
                 "end": end.astimezone(zone).isoformat(),
                 "time_zone": str(zone),

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 
+from core.db import column
+
 from .models import Professional
+
+BIGINT_MAX = 2**63 - 1
 
 
 def professional_list_for(*, user: Any) -> QuerySet[Professional]:
@@ -16,3 +21,23 @@ def professional_list_for(*, user: Any) -> QuerySet[Professional]:
         return queryset
     own = getattr(user, "professional", None)
     return queryset.filter(pk=own.pk) if own is not None else queryset.none()
+
+
+def professional_visible(*, user: Any, pk: int) -> bool:
+    """Whether ``professional_list_for(user=user)`` holds the professional ``pk``, by its
+    rules rather than by composing that queryset (a check every free-slot search makes):
+    for staff, whether the row exists; for a professional user, whether it is theirs."""
+    if not 0 < pk <= BIGINT_MAX:
+        return False  # no such key (SQLite could not even bind it)
+    if user.is_staff:
+        connection = connections[DEFAULT_DB_ALIAS]
+        table = connection.ops.quote_name(Professional._meta.db_table)
+        with connection.cursor() as cursor:
+            # Identifiers from the model's meta, the value a parameter.
+            cursor.execute(
+                f"SELECT 1 FROM {table} WHERE {column(Professional, 'id')} = %s",  # noqa: S608
+                [pk],
+            )
+            return cursor.fetchone() is not None
+    own = getattr(user, "professional", None)
+    return own is not None and own.pk == pk

@@ -10,8 +10,10 @@ from django.utils.dateparse import parse_datetime
 from rest_framework.test import APIClient
 
 from appointments.models import Appointment
+from core.tests.access_fixtures import make_user
 from core.tests.factories import AppointmentFactory, ProfessionalFactory
 from professionals.models import Professional
+from professionals.selectors import professional_list_for, professional_visible
 
 pytestmark = pytest.mark.django_db
 
@@ -402,3 +404,21 @@ def test_invalid_ordering_is_400(api_client: APIClient, ordering: str) -> None:
     assert list(response.json()) == ["ordering"]
     assert isinstance(response.json()["ordering"], list)
     assert response.json()["ordering"][0]
+
+
+@pytest.mark.django_db
+def test_professional_visible_is_the_list_holding_the_row() -> None:
+    """``professional_visible`` answers as ``professional_list_for(...).filter(pk=...)``."""
+    owner, plain = make_user("visible-owner"), make_user("visible-plain")
+    staff = make_user("visible-staff", is_staff=True)
+    own = ProfessionalFactory.create(user=owner)
+    other = ProfessionalFactory.create()
+    owner.refresh_from_db()
+    keys = [own.pk, other.pk, other.pk + 1000, 0, -1, 2**63 - 1, 2**63, 10**30]
+    for user in (staff, owner, plain):
+        for pk in keys:
+            held = 0 < pk < 2**63 and professional_list_for(user=user).filter(pk=pk).exists()
+            assert professional_visible(user=user, pk=pk) is held, (user.username, pk)
+    assert professional_visible(user=staff, pk=other.pk)
+    assert professional_visible(user=owner, pk=own.pk)
+    assert not professional_visible(user=owner, pk=other.pk)
