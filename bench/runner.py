@@ -167,6 +167,14 @@ ENDPOINTS = (
     ),
     # A paginated list (of the professionals free that day): in the p99 table too.
     Endpoint("availability?date (all)", LIST_KIND, "/api/availability/?date=2026-12-09"),
+    # The same search, a page of 10: both sets then answer 10 professionals (the 10k set has
+    # only 10, so its page of 20 holds half the rows of the 1M set's): what p99 1M ÷ 10k
+    # measures here is the table's size alone.
+    Endpoint(
+        "availability?date (10 per page)",
+        LIST_KIND,
+        "/api/availability/?date=2026-12-09&page_size=10",
+    ),
     Endpoint("payments/metrics", "detail", "/api/payments/metrics/"),
     Endpoint("POST appointments (booking)", "write", "/api/appointments/", None, "POST"),
     Endpoint(
