@@ -32,24 +32,34 @@ PROFESSIONALS = FastResource(
     scope="id",  # a professional user reads their own row
 )
 
-WORKING_HOURS = FastResource(
-    prefix="professionals/working_hours",
-    parent="professional",
-    view=WorkingHoursViewSet,
-    model=WorkingHoursRule,
-    order=("weekday", "start_time", "id"),
-    list_serializer=WorkingHoursRuleSerializer,
-    detail_serializer=WorkingHoursRuleSerializer,
-    scope="professional",
-)
 
-SCHEDULE_EXCEPTIONS = FastResource(
-    prefix="professionals/schedule_exceptions",
-    parent="professional",
-    view=ScheduleExceptionViewSet,
-    model=ScheduleException,
+def _schedule_resource(
+    inner: str, view: type, model: type, serializer: type, order: tuple[str, ...]
+) -> FastResource:
+    """A professional's ``/api/professionals/<id>/<inner>/``: rows of that professional."""
+    return FastResource(
+        prefix=f"professionals/{inner}",
+        parent="professional",
+        view=view,
+        model=model,
+        order=order,
+        list_serializer=serializer,
+        detail_serializer=serializer,
+        scope="professional",
+    )
+
+
+WORKING_HOURS = _schedule_resource(
+    "working_hours",
+    WorkingHoursViewSet,
+    WorkingHoursRule,
+    WorkingHoursRuleSerializer,
+    order=("weekday", "start_time", "id"),
+)
+SCHEDULE_EXCEPTIONS = _schedule_resource(
+    "schedule_exceptions",
+    ScheduleExceptionViewSet,
+    ScheduleException,
+    ScheduleExceptionSerializer,
     order=("date", "start_time", "id"),
-    list_serializer=ScheduleExceptionSerializer,
-    detail_serializer=ScheduleExceptionSerializer,
-    scope="professional",
 )

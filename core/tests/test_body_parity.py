@@ -97,6 +97,9 @@ def schedule_seed(professionals: list[Professional]) -> dict[str, int]:
     """Rules and exceptions of the first professional (the owner's) and the second; the third
     has none; a national holiday (no professional) is listed under nobody."""
     own, other, bare = professionals[:3]
+    rule_fields = (
+        "professional weekday start_time end_time breaks slot_minutes valid_from valid_until"
+    )
     rules = [
         (own, 0, "08:00", "18:00", [{"start": "12:00", "end": "13:00"}], 50, "2026-01-01", None),
         (own, 0, "19:00", "20:30", [], 30, None, "2027-06-30"),
@@ -113,17 +116,7 @@ def schedule_seed(professionals: list[Professional]) -> dict[str, int]:
         ),
         (other, 1, "09:00", "10:00", [], 30, None, None),
     ]
-    for professional, weekday, start, end, breaks, slot, since, until in rules:
-        WorkingHoursRule.objects.create(
-            professional=professional,
-            weekday=weekday,
-            start_time=start,
-            end_time=end,
-            breaks=breaks,
-            slot_minutes=slot,
-            valid_from=since,
-            valid_until=until,
-        )
+    exception_fields = "professional date kind start_time end_time description"
     exceptions: list[tuple[Any, ...]] = [
         (own, "2026-12-24", ExceptionKind.DAY_OFF, None, None, 'Véspera "Natal" — ção \\'),
         (own, "2026-12-31", ExceptionKind.HOLIDAY, "13:00", "18:00", ""),
@@ -133,15 +126,12 @@ def schedule_seed(professionals: list[Professional]) -> dict[str, int]:
         (other, "2027-01-02", ExceptionKind.EXTRA_HOURS, "10:00", "11:00", ""),
         (None, "2026-12-25", ExceptionKind.HOLIDAY, None, None, "Natal"),
     ]
-    for professional, day, kind, start, end, text in exceptions:
-        ScheduleException.objects.create(
-            professional=professional,
-            date=day,
-            kind=kind,
-            start_time=start,
-            end_time=end,
-            description=text,
-        )
+    for model, fields, rows in (
+        (WorkingHoursRule, rule_fields, rules),
+        (ScheduleException, exception_fields, exceptions),
+    ):
+        for row in rows:
+            model.objects.create(**dict(zip(fields.split(), row, strict=True)))
     return {"own": own.pk, "other": other.pk, "bare": bare.pk}
 
 
