@@ -119,6 +119,8 @@ class Stack:
             # A SIGKILLed worker's claim on a charge expires this soon (default 180 s); Asaas
             # calls time out after 3 s, so no live worker holds a claim that long.
             "PAYMENT_SUBMIT_LEASE_SECONDS": "30",
+            # The final check reads the metrics as they are then, not as cached a moment ago.
+            "PAYMENT_METRICS_CACHE_SECONDS": "0",
             "CELERY_QUEUE_DIR": str(self.workdir / "celery"),
             "LOG_LEVEL": "INFO",
             # Patient notifications stay in memory (the console backend would log them).

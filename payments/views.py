@@ -31,7 +31,7 @@ from core.api.schema import NOT_FOUND, VALIDATION_ERROR, DetailErrorSerializer
 from core.api.throttling import ScopedRateThrottle
 from core.audit import access_log_record
 from core.models import AccessAction
-from payments.metrics import payment_metrics
+from payments.metrics import payment_metrics_cached
 from payments.models import PaymentTransaction, WebhookOutcome
 from payments.serializers import (
     AsaasWebhookEventSerializer,
@@ -302,4 +302,4 @@ class PaymentMetricsView(APIView):
         raw = request.query_params.get("days", "7")
         if not raw.isdigit() or not 1 <= int(raw) <= 90:
             raise ValidationError({"days": [_("Informe um número inteiro entre 1 e 90.")]})
-        return Response(payment_metrics(days=int(raw)))
+        return Response(payment_metrics_cached(days=int(raw)))

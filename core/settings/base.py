@@ -238,6 +238,8 @@ FAST_READ_RESOURCES = [
 ]
 # Cached JWT user snapshots live at most this long (core/api/token_user.py).
 AUTH_SNAPSHOT_SECONDS = env.int("AUTH_SNAPSHOT_SECONDS", default=60)
+# /api/payments/metrics/ is computed at most once per this many seconds (payments/metrics.py).
+PAYMENT_METRICS_CACHE_SECONDS = env.int("PAYMENT_METRICS_CACHE_SECONDS", default=30)
 # Browsers allowed to call the API from another origin (comma-separated, exact origins).
 CORS_ALLOWED_ORIGINS: list[str] = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_CREDENTIALS = False

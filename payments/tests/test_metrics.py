@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -126,6 +128,31 @@ def test_days_narrows_the_window(staff_client: APIClient, data: Any) -> None:
     assert len(body["daily"]) == 1
     assert body["daily"][0]["charges"] == 4
     assert len(staff_client.get(METRICS, {"days": "90"}).json()["daily"]) == 90
+
+
+def test_the_figures_are_computed_at_most_once_per_cache_window(
+    staff_client: APIClient, data: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within ``PAYMENT_METRICS_CACHE_SECONDS`` the same figures (a change is not seen, no
+    SQL), per number of days and per local date; with 0, computed on every request."""
+    settings.PAYMENT_METRICS_CACHE_SECONDS = 30
+    first = staff_client.get(METRICS, {"days": "2"}).json()
+    Appointment.objects.filter(status=PaymentStatus.PAID).update(status=PaymentStatus.REFUNDED)
+    with CaptureQueriesContext(connection) as captured:
+        held = staff_client.get(METRICS, {"days": "2"}).json()
+    assert held == first
+    assert not [q for q in captured.captured_queries if "appointments_appointment" in q["sql"]]
+    # Another window, another day: computed, and the change is seen.
+    assert staff_client.get(METRICS, {"days": "1"}).json()["daily"][0]["paid"] == 0
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: tomorrow)
+    next_day = staff_client.get(METRICS, {"days": "2"}).json()["daily"]
+    assert [row["date"] for row in next_day] == [tomorrow.isoformat(), first["daily"][0]["date"]]
+    assert next_day[1]["paid"] == 0
+    settings.PAYMENT_METRICS_CACHE_SECONDS = 0
+    monkeypatch.undo()
+    assert staff_client.get(METRICS, {"days": "2"}).json()["daily"][0]["paid"] == 0
+    assert first["daily"][0]["paid"] == 1
 
 
 def test_anonymous_is_refused(anon_client: APIClient) -> None:
