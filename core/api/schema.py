@@ -231,3 +231,15 @@ def bearer_first(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         bearer = {k: v for k, v in schemes.items() if v.get("scheme") == "bearer"}
         result["components"]["securitySchemes"] = {**bearer, **schemes}
     return result
+
+
+def lib_doc_excludes() -> list[type]:
+    """drf-spectacular's barrier classes (``GET_LIB_DOC_EXCLUDES``) plus the project's own
+    serializer bases: a component without a docstring of its own is not described by a base's
+    implementation notes (how representations are compiled, how text fields are checked)."""
+    from drf_spectacular.plumbing import get_lib_doc_excludes
+
+    from core.api.compiled import CompiledReadMixin
+    from core.api.fields import StrictModelSerializer
+
+    return [*get_lib_doc_excludes(), CompiledReadMixin, StrictModelSerializer]  # type: ignore[no-untyped-call]

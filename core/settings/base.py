@@ -175,6 +175,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "/docs-assets/redoc",
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
+    "GET_LIB_DOC_EXCLUDES": "core.api.schema.lib_doc_excludes",
     "SCHEMA_PATH_PREFIX": r"/api/",
     "ENUM_NAME_OVERRIDES": {
         "PaymentStatusEnum": "appointments.models.PaymentStatus",

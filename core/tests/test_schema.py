@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
 import re
@@ -160,6 +161,26 @@ def test_summaries_are_portuguese(schema: dict[str, Any]) -> None:
         assert operation.get("tags"), (path, method)
         if path in crud_paths:
             assert operation["summary"].startswith(PORTUGUESE_VERBS), (path, method)
+
+
+def test_components_are_not_described_by_a_base_classs_implementation_notes(
+    schema: dict[str, Any],
+) -> None:
+    """A serializer without a docstring of its own shows none, not the notes of the project's
+    bases (``StrictModelSerializer``, ``CompiledReadMixin``)."""
+    from core.api.compiled import CompiledReadMixin
+    from core.api.fields import StrictModelSerializer
+
+    notes = {
+        inspect.cleandoc(base.__doc__ or "") for base in (CompiledReadMixin, StrictModelSerializer)
+    }
+    described = {
+        name: component.get("description")
+        for name, component in schema["components"]["schemas"].items()
+    }
+    assert not {name for name, text in described.items() if text in notes}
+    assert described["PaymentTransaction"] is None  # compiled, no docstring of its own
+    assert described["ProfessionalSummary"]  # its own docstring stays
 
 
 def test_readme_examples_are_in_the_schema(schema: dict[str, Any]) -> None:
