@@ -24,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.compiled import CompiledReadMixin
 from core.api.fields import strict_string_class
 from core.api.query import StrictQueryParamsMixin
 from core.api.schema import CONFLICT, NOT_FOUND, VALIDATION_ERROR
@@ -52,7 +53,7 @@ class BookingCancelSerializer(BookingReasonSerializer):
     )
 
 
-class BookingEventSerializer(serializers.ModelSerializer[BookingEvent]):
+class BookingEventSerializer(CompiledReadMixin, serializers.ModelSerializer[BookingEvent]):
     actor = serializers.CharField(source="actor.get_username", default=None, read_only=True)
 
     class Meta:

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from appointments.models import MAX_TOTAL_AMOUNT, Appointment
+from core.api.compiled import CompiledReadMixin
 from core.api.fields import ContractDecimalField, strict_string_class
 from payments.models import PaymentTransaction
 
@@ -27,7 +28,9 @@ class RefundRequestSerializer(serializers.Serializer[None]):
     )
 
 
-class PaymentTransactionSerializer(serializers.ModelSerializer[PaymentTransaction]):
+class PaymentTransactionSerializer(
+    CompiledReadMixin, serializers.ModelSerializer[PaymentTransaction]
+):
     class Meta:
         model = PaymentTransaction
         fields = [
@@ -42,8 +45,11 @@ class PaymentTransactionSerializer(serializers.ModelSerializer[PaymentTransactio
         read_only_fields = fields
 
 
-class PaymentStatusSerializer(serializers.ModelSerializer[Appointment]):
+class PaymentStatusSerializer(CompiledReadMixin, serializers.ModelSerializer[Appointment]):
     """An appointment's payment state and its latest ledger rows."""
+
+    #: ``get_transactions`` reads only the appointment (its prefetched rows).
+    INSTANCE_METHODS = frozenset({"transactions"})
 
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     # Plain text: both are empty until the charge exists (no "uri" format, no blank enum).

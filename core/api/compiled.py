@@ -9,8 +9,9 @@ untouched and still built per instance, with the request's context.
 
 Only fields whose output cannot depend on the request are compiled: text, numbers, booleans,
 choices, decimals, dates and date-times, primary-key relations and nested compiled
-serializers, and lists of plain serializers made of such fields. A class with any other
-readable field (a ``SerializerMethodField``, a hyperlink) keeps DRF's ``to_representation``.
+serializers, lists of plain serializers made of such fields, and method fields declared to
+read only the instance (``INSTANCE_METHODS``). A class with any other readable field (another
+``SerializerMethodField``, a hyperlink) keeps DRF's ``to_representation``.
 Overrides of ``to_representation`` in the classes run as before around it (the class is then
 not written by its plan directly); a document masked in lists is declared instead
 (``MASKS``, ``LIST_MASKS``) and written by the plan. ``core/tests/test_body_parity.py`` holds
@@ -218,6 +219,13 @@ def _model_columns(field: Any) -> frozenset[str]:
 
 
 def _compile_field(field: Any, native: bool) -> Step | None:
+    if isinstance(field, serializers.SerializerMethodField):
+        declared: frozenset[str] = getattr(type(field.parent), "INSTANCE_METHODS", frozenset())
+        name: str = field.field_name or ""
+        if name not in declared:
+            return None  # it may read the request's context
+        # Its method, bound to the class's prototype (context empty), of the instance.
+        return (name, None, getattr(field.parent, field.method_name), None)
     if field.source == "*" or not field.source_attrs:
         return None
     attrs = list(field.source_attrs)
@@ -367,6 +375,9 @@ class CompiledReadMixin:
     #: context's view lists (its action is ``"list"``), as in the list of professionals.
     MASKS: ClassVar[dict[str, Emit]] = {}
     LIST_MASKS: ClassVar[dict[str, Emit]] = {}
+    #: ``SerializerMethodField``\ s whose method reads only the instance, never the context
+    #: (the request): compiled as a call of the method on the class's prototype.
+    INSTANCE_METHODS: ClassVar[frozenset[str]] = frozenset()
 
     _compiled: dict[tuple[type, bool], Plan | None] = {}
     _representers: dict[tuple[type, bool, bool], Representer | None] = {}

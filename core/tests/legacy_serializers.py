@@ -9,10 +9,12 @@ from typing import Any
 from django.db import models
 from rest_framework import serializers
 
+from appointments.lifecycle_views import BookingEventSerializer
 from appointments.models import Appointment, Patient
 from appointments.serializers import BoundedDateTimeField
 from core.api.fields import ContractDecimalField
 from core.documents import mask_cpf, mask_document
+from payments.serializers import PaymentStatusSerializer, PaymentTransactionSerializer
 from professionals.models import CLIENT_FIELDS, SERVER_OWNED_FIELDS, Professional
 from professionals.schedule.serializers import (
     ScheduleExceptionSerializer,
@@ -118,6 +120,31 @@ class LegacyWorkingHoursRuleSerializer(WorkingHoursRuleSerializer):
 
 class LegacyScheduleExceptionSerializer(ScheduleExceptionSerializer):
     """DRF's own representation of the exception's fields, without the compiled plan."""
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return serializers.ModelSerializer.to_representation(self, instance)
+
+
+class LegacyPaymentTransactionSerializer(PaymentTransactionSerializer):
+    """DRF's own representation of a ledger row, without the compiled plan."""
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return serializers.ModelSerializer.to_representation(self, instance)
+
+
+class LegacyPaymentStatusSerializer(PaymentStatusSerializer):
+    """DRF's own representation of the payment state, its rows by the legacy ledger row."""
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return serializers.ModelSerializer.to_representation(self, instance)
+
+    def get_transactions(self, appointment: Any) -> list[dict[str, Any]]:
+        recent = list(appointment.payment_transactions.all())[: self.RECENT_TRANSACTIONS]
+        return list(LegacyPaymentTransactionSerializer(recent, many=True).data)
+
+
+class LegacyBookingEventSerializer(BookingEventSerializer):
+    """DRF's own representation of a booking event, without the compiled plan."""
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         return serializers.ModelSerializer.to_representation(self, instance)

@@ -10,23 +10,29 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
-from appointments.models import Appointment, Patient
+from appointments.lifecycle_views import BookingEventSerializer
+from appointments.models import Appointment, BookingEvent, BookingStatus, Patient
 from core.api.compiled import CompiledReadMixin, represent_many
 from core.tests.access_fixtures import make_patient, make_user
 from core.tests.factories import AppointmentFactory, ProfessionalFactory
 from core.tests.legacy_serializers import (
     LegacyAppointmentSerializer,
+    LegacyBookingEventSerializer,
     LegacyPatientListSerializer,
     LegacyPatientSerializer,
+    LegacyPaymentStatusSerializer,
     LegacyProfessionalSerializer,
     LegacyScheduleExceptionSerializer,
     LegacyWorkingHoursRuleSerializer,
 )
+from payments.models import PaymentTransaction, TransactionStatus, TransactionType
+from payments.serializers import PaymentStatusSerializer
 from professionals.models import Professional
 from professionals.schedule.models import ExceptionKind, ScheduleException, WorkingHoursRule
 from professionals.schedule.serializers import (
@@ -231,6 +237,58 @@ def test_schedule_bodies_are_byte_identical(
             response = client.get(f"/api/professionals/{pid}/{inner}/{row.pk}/")
             expected = _render(serializer(row, context={"view": _View("retrieve")}).data)
             assert response.content == expected
+
+
+def test_payment_status_and_booking_events_are_byte_identical(
+    seeded: dict[str, Any], staff_user: Any
+) -> None:
+    """The payment state with its ledger rows (a method field declared to read only the
+    appointment; amounts null and not, errors with awkward characters) and the booking
+    events (with and without an actor), as DRF wrote them without compiled plans."""
+    actor = make_user("parity-actor")
+    appointments = list(Appointment.objects.order_by("pk")[:6])
+    for index, appointment in enumerate(appointments):
+        for n in range(index % 3 + (index == 0) * 22):  # the first has more than 20
+            PaymentTransaction.objects.create(
+                appointment=appointment,
+                professional=appointment.professional,
+                transaction_type=list(TransactionType)[n % len(TransactionType)],
+                status=list(TransactionStatus)[n % len(TransactionStatus)],
+                amount=None if n % 2 else Decimal("150.00") - n,
+                asaas_payment_id=f"pay_{n}" if n % 3 else "",
+                error_message='falhou "já" — \u2028 ção' if n % 4 == 1 else "",
+            )
+            BookingEvent.objects.create(
+                appointment=appointment,
+                source=BookingStatus.SCHEDULED,
+                target=list(BookingStatus)[n % len(BookingStatus)],
+                actor=actor if n % 2 else None,
+                reason="<motivo> & ção" if n % 2 else "",
+                payment_action="REFUND" if n % 3 == 2 else "",
+            )
+    assert PaymentStatusSerializer.compiled_representer() is not None
+    assert BookingEventSerializer.compiled_representer() is not None
+    client = _client(staff_user)
+    for appointment in appointments:
+        status = client.get(f"/api/appointments/{appointment.pk}/payment_status/")
+        row = Appointment.objects.prefetch_related(
+            Prefetch(
+                "payment_transactions",
+                queryset=PaymentTransaction.objects.order_by("-created_at", "-id"),
+            )
+        ).get(pk=appointment.pk)
+        assert status.content == _render(LegacyPaymentStatusSerializer(row).data)
+        events = client.get(f"/api/appointments/{appointment.pk}/booking_events/")
+        rows = appointment.booking_events.select_related("actor").order_by("created_at", "id")
+        assert events.content == _render(LegacyBookingEventSerializer(rows, many=True).data)
+    assert (
+        len(
+            client.get(f"/api/appointments/{appointments[0].pk}/payment_status/").json()[
+                "transactions"
+            ]
+        )
+        == 20
+    )
 
 
 def test_a_list_of_plain_serializers_compiles_unless_an_item_field_may_read_the_request() -> None:
