@@ -19,10 +19,9 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from core.db import column
+from core.db import columns, db_datetime
 from core.exceptions import BusinessRuleError
 from professionals.schedule.selectors import Schedule, schedules_load
 from professionals.schedule.windows import Window, day_windows, local_days, merged
@@ -69,22 +68,23 @@ def busy_intervals(
     adapt = connection.ops.adapt_datetimefield_value
     holds_sql, holds_params = _holds_slot(connection.vendor)
     marks = ", ".join(["%s"] * len(ids))
-    professional, date = column(Appointment, "professional"), column(Appointment, "date")
+    named = columns(Appointment)
+    professional, date = named["professional"], named["date"]
     # The duration (an int) rather than "end" (a second timestamp to convert per row).
     # Identifiers from the model's meta, placeholders from here, every value a parameter.
     sql = (
-        f"SELECT {professional}, {date}, {column(Appointment, 'duration_minutes')} "  # noqa: S608
+        f"SELECT {professional}, {date}, {named['duration_minutes']} "  # noqa: S608
         f"FROM {connection.ops.quote_name(Appointment._meta.db_table)} WHERE {holds_sql} "
         f"AND {professional} IN ({marks}) AND {date} >= %s AND {date} < %s "
-        f"AND {column(Appointment, 'end')} > %s"
+        f"AND {named['end']} > %s"
     )
     earliest = start - dt.timedelta(minutes=MAX_DURATION_MINUTES)
     params = [*holds_params, *ids, adapt(earliest), adapt(end), adapt(start)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    for professional_id, begin, minutes in rows:
-        begin = _aware(begin)
+    for professional_id, stored, minutes in rows:
+        begin: dt.datetime = db_datetime(stored)  # type: ignore[assignment]  # never NULL
         busy[professional_id].append((begin, begin + dt.timedelta(minutes=minutes)))
     for intervals in busy.values():
         intervals.sort()
@@ -99,16 +99,6 @@ def _holds_slot(vendor: str) -> tuple[str, tuple[Any, ...]]:
     compiler = query.get_compiler(DEFAULT_DB_ALIAS)
     sql, params = compiler.compile(query.where)
     return sql, tuple(params)
-
-
-def _aware(value: Any) -> dt.datetime:
-    """A timestamp column's value: aware (PostgreSQL) or naive UTC, maybe as text (SQLite)."""
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    result: dt.datetime = value
-    return result
 
 
 def _overlaps(busy: Busy, starts: list[dt.datetime], start: dt.datetime, end: dt.datetime) -> bool:

@@ -24,7 +24,7 @@ from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 
 from core.api.pagination import estimate_key, estimate_remembered
-from core.db import column
+from core.db import column, columns
 from professionals.models import Professional
 from professionals.schedule.models import ExceptionKind, ScheduleException, WorkingHoursRule
 from professionals.schedule.windows import local_zone
@@ -68,23 +68,17 @@ def day_candidates(professionals: QuerySet[Professional], day: dt.date) -> Query
     connection = connections[professionals.db]
     quote = connection.ops.quote_name
     adapt = connection.ops.adapt_datefield_value
-
-    def rule(name: str) -> str:
-        return column(WorkingHoursRule, name)
-
-    def exception(name: str) -> str:
-        return column(ScheduleException, name)
-
+    rule, exception = columns(WorkingHoursRule), columns(ScheduleException)
     # Identifiers from the models' meta, every value a parameter.
     sql = (
         f"EXISTS (SELECT 1 FROM {quote(WorkingHoursRule._meta.db_table)} "  # noqa: S608
-        f"WHERE {rule('professional')} = {column(Professional, 'id')} AND (("
-        f"{rule('weekday')} = %s "
-        f"AND ({rule('valid_from')} IS NULL OR {rule('valid_from')} <= %s) "
-        f"AND ({rule('valid_until')} IS NULL OR {rule('valid_until')} >= %s)) "
+        f"WHERE {rule['professional']} = {column(Professional, 'id')} AND (("
+        f"{rule['weekday']} = %s "
+        f"AND ({rule['valid_from']} IS NULL OR {rule['valid_from']} <= %s) "
+        f"AND ({rule['valid_until']} IS NULL OR {rule['valid_until']} >= %s)) "
         f"OR EXISTS (SELECT 1 FROM {quote(ScheduleException._meta.db_table)} "
-        f"WHERE {exception('professional')} = {rule('professional')} "
-        f"AND {exception('date')} = %s AND {exception('kind')} = %s)))"
+        f"WHERE {exception['professional']} = {rule['professional']} "
+        f"AND {exception['date']} = %s AND {exception['kind']} = %s)))"
     )
     params = [day.weekday(), adapt(day), adapt(day), adapt(day), str(ExceptionKind.EXTRA_HOURS)]
     condition = RawSQL(sql, params, output_field=BooleanField())  # noqa: S611 (see above)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import Collection, Iterable, Iterator
 from typing import Any, ClassVar, Self
@@ -15,6 +16,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Func, Model
 from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
+from django.utils.dateparse import parse_datetime
 
 
 class TsTzRange(Func):
@@ -205,3 +207,40 @@ def column(model: type[Model], name: str) -> str:
     quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
     model_field: Any = model._meta.get_field(name)
     return f"{quote(model._meta.db_table)}.{quote(model_field.column)}"
+
+
+def columns(model: type[Model]) -> dict[str, str]:
+    """``column`` of each of ``model``'s concrete fields, by name."""
+    return {field.name: column(model, field.name) for field in model._meta.concrete_fields}
+
+
+def row_exists_statement(model: type[Model]) -> str:
+    """``SELECT 1`` of ``model``'s row whose primary key is the statement's one parameter."""
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    key = column(model, model._meta.pk.name)
+    return f"SELECT 1 FROM {quote(model._meta.db_table)} WHERE {key} = %s"  # noqa: S608
+
+
+# Values of hand-written statements as each database returns them: PostgreSQL gives Python
+# objects; SQLite gives ISO text where the column's declared type is lost (a UNION, a scalar
+# subquery), and naive UTC datetimes (what Django stores).
+
+
+def db_datetime(value: Any) -> dt.datetime | None:
+    """A timestamp column's value (or NULL), aware."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    result: dt.datetime | None = value
+    return result
+
+
+def db_date(value: Any) -> Any:
+    """A date column's value (or NULL): a ``date``."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def db_time(value: Any) -> Any:
+    """A time column's value (or NULL): a ``time``."""
+    return dt.time.fromisoformat(value) if isinstance(value, str) else value

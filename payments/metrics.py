@@ -12,9 +12,9 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncDate
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from appointments.models import Appointment, PaymentStatus
+from core.db import db_datetime
 from payments.models import (
     PaymentTransaction,
     ReconciliationRun,
@@ -96,15 +96,6 @@ def _count(queryset: QuerySet[Any]) -> QuerySet[Any]:
     return counted
 
 
-def _as_datetime(value: Any) -> dt.datetime | None:
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    parsed = parse_datetime(str(value))  # SQLite answers text
-    if parsed is not None and timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, dt.UTC)
-    return parsed
-
-
 def integration_health() -> dict[str, Any]:
     day_ago = timezone.now() - dt.timedelta(hours=24)
     recent = WebhookEvent.objects.filter(received_at__gte=day_ago)
@@ -129,7 +120,7 @@ def integration_health() -> dict[str, Any]:
         "failed": _count(Appointment.objects.filter(status=PaymentStatus.FAILED)),
     }
     values = _scalars(queries)
-    last_webhook = _as_datetime(values["last_webhook_at"])
+    last_webhook = db_datetime(values["last_webhook_at"])
     return {
         "professionals": {
             status: values[f"professionals:{status}"] or 0 for status in IntegrationStatus

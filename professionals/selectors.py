@@ -7,7 +7,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 
-from core.db import column
+from core.db import row_exists_statement
 
 from .models import Professional
 
@@ -30,14 +30,8 @@ def professional_visible(*, user: Any, pk: int) -> bool:
     if not 0 < pk <= BIGINT_MAX:
         return False  # no such key (SQLite could not even bind it)
     if user.is_staff:
-        connection = connections[DEFAULT_DB_ALIAS]
-        table = connection.ops.quote_name(Professional._meta.db_table)
-        with connection.cursor() as cursor:
-            # Identifiers from the model's meta, the value a parameter.
-            cursor.execute(
-                f"SELECT 1 FROM {table} WHERE {column(Professional, 'id')} = %s",  # noqa: S608
-                [pk],
-            )
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            cursor.execute(row_exists_statement(Professional), [pk])
             return cursor.fetchone() is not None
     own = getattr(user, "professional", None)
     return own is not None and own.pk == pk

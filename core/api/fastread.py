@@ -60,7 +60,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from core.audit import AccessLoggedMixin, access_log_record
-from core.db import column, prepared_cursor
+from core.db import column, prepared_cursor, row_exists_statement
 from core.models import AccessAction
 
 from . import pagination
@@ -245,10 +245,7 @@ class _Route:
         if resource.parent is not None:
             self.parent = column(resource.model, resource.parent)
             parent_model: Any = meta.get_field(resource.parent).related_model
-            parent_pk = column(parent_model, parent_model._meta.pk.name)
-            self.parent_exists = (
-                f"SELECT 1 FROM {quote(parent_model._meta.db_table)} WHERE {parent_pk} = %s"  # noqa: S608
-            )
+            self.parent_exists = row_exists_statement(parent_model)
         # The context has the view (its action: a list masks documents) and no request: a
         # serializer whose output depends on the request's user is not for this path.
         self.list_serializer = resource.list_serializer(context={"view": list_view})

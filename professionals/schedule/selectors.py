@@ -11,7 +11,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 
-from core.db import column
+from core.db import columns, db_date, db_time
 
 from .models import CalendarFeed, ScheduleException, WorkingHoursRule
 from .windows import ExceptionData, RuleData
@@ -68,17 +68,17 @@ def schedules_load(
             schedules[professional_id].rules.append(
                 RuleData(
                     weekday=weekday,
-                    start=_time(start),
-                    end=_time(end),
+                    start=db_time(start),
+                    end=db_time(end),
                     slot_minutes=slot,
                     breaks=_parse_breaks(json.loads(text) if text else None),
-                    valid_from=_date(day),
-                    valid_until=_date(until),
+                    valid_from=db_date(day),
+                    valid_until=db_date(until),
                 )
             )
             continue
         item = ExceptionData(
-            date=_date(day), kind=text, start=_time(start), end=_time(end), slot_minutes=slot
+            date=db_date(day), kind=text, start=db_time(start), end=db_time(end), slot_minutes=slot
         )
         if professional_id is None:
             national.append(item)
@@ -100,8 +100,8 @@ def _rows(
     the rows does not matter here."""
     connection = connections[DEFAULT_DB_ALIAS]
     quote = connection.ops.quote_name
-    rule = _columns(WorkingHoursRule)
-    exception = _columns(ScheduleException)
+    rule = columns(WorkingHoursRule)
+    exception = columns(ScheduleException)
     rules_table = quote(WorkingHoursRule._meta.db_table)
     marks = ", ".join(["%s"] * len(ids))
     params: list[Any] = [*ids]
@@ -136,21 +136,6 @@ def _rows(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
-
-
-def _columns(model: Any) -> dict[str, str]:
-    """``column`` of each of ``model``'s fields, by name."""
-    return {field.name: column(model, field.name) for field in model._meta.concrete_fields}
-
-
-def _time(value: Any) -> Any:
-    """A time column's value (or NULL): a ``time`` (PostgreSQL) or its ISO text (SQLite)."""
-    return dt.time.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _date(value: Any) -> Any:
-    """A date column's value (or NULL): a ``date`` (PostgreSQL) or its ISO text (SQLite)."""
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def working_hours_for(*, professional_id: int) -> QuerySet[WorkingHoursRule]:
