@@ -14,8 +14,7 @@ import datetime as dt
 import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
@@ -31,8 +30,9 @@ from .models import HOLDS_SLOT, MAX_DURATION_MINUTES, Appointment
 MAX_WINDOW_DAYS = 31
 
 
-@dataclass(frozen=True)
-class Slot:
+class Slot(NamedTuple):
+    """A free ``[start, end)`` (a tuple: a day's search makes hundreds of them)."""
+
     start: dt.datetime
     end: dt.datetime
 
@@ -101,14 +101,6 @@ def _holds_slot(vendor: str) -> tuple[str, tuple[Any, ...]]:
     return sql, tuple(params)
 
 
-def _overlaps(busy: Busy, starts: list[dt.datetime], start: dt.datetime, end: dt.datetime) -> bool:
-    # Busy intervals of one professional never overlap each other (exclusion constraint), so
-    # sorted by start they are sorted by end too: only the one starting last before `end`
-    # can reach into [start, end).
-    index = bisect.bisect_left(starts, end) - 1
-    return index >= 0 and busy[index][1] > start
-
-
 def free_slots(
     *,
     windows: Iterable[Window],
@@ -127,10 +119,17 @@ def free_slots(
     for window in windows:
         step = dt.timedelta(minutes=window.slot_minutes)
         length = dt.timedelta(minutes=duration_minutes or window.slot_minutes)
-        cursor, window_end = window.start.astimezone(dt.UTC), window.end.astimezone(dt.UTC)
-        while cursor + length <= window_end:
-            if start <= cursor < end and not _overlaps(busy, starts, cursor, cursor + length):
-                found.setdefault(cursor, Slot(start=cursor, end=cursor + length))
+        cursor = window.start.astimezone(dt.UTC)
+        last = window.end.astimezone(dt.UTC) - length
+        while cursor <= last:
+            if start <= cursor < end and cursor not in found:
+                finish = cursor + length
+                # Busy intervals of one professional never overlap each other (exclusion
+                # constraint), so sorted by start they are sorted by end too: only the one
+                # starting last before `finish` can reach into [cursor, finish).
+                index = bisect.bisect_left(starts, finish) - 1
+                if index < 0 or busy[index][1] <= cursor:
+                    found[cursor] = Slot(cursor, finish)
             cursor += step
     return [found[key] for key in sorted(found)]
 
@@ -145,13 +144,11 @@ def check_window(*, start: dt.datetime, end: dt.datetime) -> None:
         )
 
 
-def _windows(schedule: Schedule, start: dt.datetime, end: dt.datetime) -> list[Window]:
+def _windows(schedule: Schedule, days: list[dt.date]) -> list[Window]:
     # A slot starting late on the last local day may also be asked for; windows never cross
-    # midnight, so the local days touched by [start, end) are enough.
+    # midnight, so the local days touched by [start, end) (``days``) are enough.
     return [
-        window
-        for day in local_days(start, end)
-        for window in day_windows(day, schedule.rules, schedule.exceptions)
+        window for day in days for window in day_windows(day, schedule.rules, schedule.exceptions)
     ]
 
 
@@ -177,7 +174,7 @@ def availability_search(
             result[pk] = (False, [])
             continue
         slots = free_slots(
-            windows=_windows(schedule, start, end),
+            windows=_windows(schedule, days),
             busy=busy.get(pk, []),
             start=start,
             end=end,
@@ -196,7 +193,7 @@ def appointment_hours_check(*, professional_id: int, start: dt.datetime, end: dt
     )[professional_id]
     if not schedule.has_rules:
         return
-    spans = merged(_windows(schedule, start, end))
+    spans = merged(_windows(schedule, days))
     if any(begin <= start and end <= finish for begin, finish in spans):
         return
     raise BusinessRuleError(

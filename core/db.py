@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
-from collections.abc import Collection, Iterable, Iterator
+import types
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any, ClassVar, Self
 
 import psycopg
@@ -204,14 +206,27 @@ def prepared_cursor(alias: str = DEFAULT_DB_ALIAS) -> Iterator[Any]:
 def column(model: type[Model], name: str) -> str:
     """``"table"."column"`` of the model's field ``name`` (a relation: its ``_id`` column),
     for SQL written by hand (the fast reads, the schedule statement)."""
+    return _column(connections[DEFAULT_DB_ALIAS].vendor, model, name)
+
+
+@functools.cache
+def _column(vendor: str, model: type[Model], name: str) -> str:
+    # Written once per database kind, model and field: the hand-written statements of a
+    # free-slot search name some forty columns, each a field lookup and two quotings.
     quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
     model_field: Any = model._meta.get_field(name)
     return f"{quote(model._meta.db_table)}.{quote(model_field.column)}"
 
 
-def columns(model: type[Model]) -> dict[str, str]:
-    """``column`` of each of ``model``'s concrete fields, by name."""
-    return {field.name: column(model, field.name) for field in model._meta.concrete_fields}
+def columns(model: type[Model]) -> Mapping[str, str]:
+    """``column`` of each of ``model``'s concrete fields, by name (read-only, shared)."""
+    return _columns(connections[DEFAULT_DB_ALIAS].vendor, model)
+
+
+@functools.cache
+def _columns(vendor: str, model: type[Model]) -> Mapping[str, str]:
+    names = [item.name for item in model._meta.concrete_fields]
+    return types.MappingProxyType({name: _column(vendor, model, name) for name in names})
 
 
 def row_exists_statement(model: type[Model]) -> str:

@@ -9,6 +9,7 @@ transition day is moved forward, as the clocks were).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -121,7 +122,24 @@ def day_intervals(
 def day_windows(
     day: dt.date, rules: Sequence[RuleData], exceptions: Sequence[ExceptionData]
 ) -> list[Window]:
-    return [
+    """The working windows of ``day``: remembered per day, rules, exceptions and zone (a pure
+    function of them, and most of a free-slot search's work per professional: its aware
+    datetimes; a day's search repeats the same few rules over hundreds of professionals)."""
+    return list(_day_windows(day, tuple(rules), tuple(exceptions), settings.TIME_ZONE))
+
+
+#: Distinct (day, rules, exceptions) remembered per process; the least recent go first.
+DAY_WINDOWS_KEPT = 4096
+
+
+@functools.lru_cache(maxsize=DAY_WINDOWS_KEPT)
+def _day_windows(
+    day: dt.date,
+    rules: tuple[RuleData, ...],
+    exceptions: tuple[ExceptionData, ...],
+    time_zone: str,
+) -> tuple[Window, ...]:
+    return tuple(
         Window(
             start=local_datetime(day, _time(start)),
             end=local_datetime(day, _time(end)),
@@ -129,7 +147,7 @@ def day_windows(
         )
         for start, end, slot in day_intervals(day, rules, exceptions)
         if end > start
-    ]
+    )
 
 
 def local_days(start: dt.datetime, end: dt.datetime) -> list[dt.date]:
