@@ -142,7 +142,13 @@ def datetime_iso(field: serializers.DateTimeField, *, native: bool = False) -> E
             return value.astimezone(zone)
         return emit(value)
 
+    _NATIVE_DATETIMES.add(emit_native)
     return emit_native
+
+
+#: The ``emit_native`` functions of ``datetime_iso``: ``representer_of`` writes their test of
+#: ``_orjson_writes`` inline, with the zone read once per instance (see ``_step_source``).
+_NATIVE_DATETIMES: set[Emit] = set()
 
 
 #: Distinct values remembered per decimal field (money repeats: 150.00, 22.50, 0.00...).
@@ -326,6 +332,16 @@ def _step_source(index: int, step: Step) -> tuple[str, str, dict[str, Any]]:
         mapped = f"m{index}.get({value}, {value})"
         called = f"({mapped} if {value}.__class__ is str and {value} else {called})"
         return read, f"None if {value} is None else {called}", {f"m{index}": mapping}
+    if convert in _NATIVE_DATETIMES:
+        # ``emit_native`` inline: ``_orjson_writes`` with the zone of the instance (``z``, and
+        # ``zm``: whether it is in whole minutes), the call only for the other values.
+        writes = (
+            f"{value}.__class__ is _datetime and {value}.tzinfo.__class__ in _aware "
+            f"and {_ORJSON_YEARS[0]} <= {value}.year <= {_ORJSON_YEARS[1]} and zm"
+        )
+        called = f"({value}.astimezone(z) if {writes} else {called})"
+        names = {"_datetime": dt.datetime, "_aware": _ALWAYS_AWARE}
+        return read, f"None if {value} is None else {called}", names
     if _date_iso(convert):
         # DRF: ``value.isoformat()`` of a date (not a string, not a datetime) in ISO 8601.
         called = f"({value}.isoformat() if {value}.__class__ is _date else {called})"
@@ -339,11 +355,15 @@ def representer_of(plan: Plan, masks: dict[str, Emit] | None = None) -> Represen
     unpacking each and testing its kinds, cost a sixth of a page of appointments' output).
     The same values as applying each step: ``value if value is None or convert is None else
     convert(value)``, with ``str`` and ``int`` values that the conversion would return as
-    they are emitted without the call; then ``masks`` (output name -> function) applied to
+    they are emitted without the call, and native datetimes (``datetime_iso``) tested inline
+    with the zone read once per instance; then ``masks`` (output name -> function) applied to
     the values they name."""
     masks = masks or {}
     namespace: dict[str, Any] = {}
     lines = ["def represent(i):"]
+    if any(step[3] in _NATIVE_DATETIMES for step in plan):
+        namespace.update(_current_zone=_current_zone, _in_minutes=_in_minutes)
+        lines += ["    z = _current_zone()", "    zm = _in_minutes(z)"]
     items = []
     for index, step in enumerate(plan):
         namespace[f"g{index}"], namespace[f"c{index}"] = step[2], step[3]

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import types
+import zoneinfo
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 
-from core.api.compiled import Plan, representer_of
+from core.api.compiled import Plan, datetime_iso, representer_of
 
 
 def _applied(plan: Plan, instance: Any) -> dict[str, Any]:
@@ -123,3 +125,49 @@ def test_choices_and_dates_written_inline_give_what_drf_gives() -> None:
         ]
     got = represent(types.SimpleNamespace(choice="A", date=dt.date(2030, 1, 7)))
     assert got == {"choice": "A", "date": "2030-01-07", "text_date": "07/01/2030"}
+
+
+def test_native_datetimes_written_inline_give_what_the_step_gives() -> None:
+    """The native datetime step's test (``_orjson_writes``) is written inline with the zone
+    read once per instance: the same values, of the same types, in every case it tells
+    apart — and in a zone it refuses (an offset with seconds)."""
+    field = serializers.DateTimeField()
+    native = datetime_iso(field, native=True)
+    assert native is not None
+    plan: Plan = [("at", "at", None, native), ("id", "id", None, None)]
+    represent = representer_of(plan)
+    sao_paulo = zoneinfo.ZoneInfo("America/Sao_Paulo")
+    values: list[Any] = [
+        dt.datetime(2030, 1, 7, 11, 30, tzinfo=dt.UTC),  # astimezone, left for orjson
+        dt.datetime(2030, 1, 7, 8, 30, 0, 250, tzinfo=sao_paulo),
+        dt.datetime(1972, 12, 31, 23, 0, tzinfo=dt.UTC),  # before 1973: text
+        dt.datetime(9999, 12, 31, 23, 0, tzinfo=dt.UTC),  # past 9998: text (or DRF's)
+        dt.datetime(2030, 1, 7, 11, 30),  # naive: DRF's answer
+        dt.datetime(2030, 1, 7, 11, 30, tzinfo=dt.timezone(dt.timedelta(seconds=30))),
+        "2030-01-07T11:30:00Z",  # a string: DRF's answer
+        None,
+    ]
+    zones = ["America/Sao_Paulo", "UTC", dt.timezone(dt.timedelta(hours=5, seconds=1))]
+    native_seen = text_seen = 0
+    for zone in zones:
+        with timezone.override(zone):
+            for value in values:
+                instance = types.SimpleNamespace(at=value, id=1)
+                try:
+                    expected = _applied(plan, instance)
+                except Exception as error:  # the representer must fail alike
+                    try:
+                        represent(instance)
+                    except type(error):
+                        continue
+                    raise AssertionError(f"no {type(error).__name__} for {value!r}") from error
+                got = represent(instance)
+                assert got == expected, (zone, value)
+                assert type(got["at"]) is type(expected["at"])
+                if isinstance(got["at"], dt.datetime):
+                    assert got["at"].tzinfo is expected["at"].tzinfo
+                    native_seen += 1
+                elif got["at"] is not None:
+                    text_seen += 1
+    assert native_seen >= 4  # the inline branch is taken...
+    assert text_seen >= 8  # ...and so is the call
