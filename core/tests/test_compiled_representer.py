@@ -147,7 +147,11 @@ def test_native_datetimes_written_inline_give_what_the_step_gives() -> None:
         "2030-01-07T11:30:00Z",  # a string: DRF's answer
         None,
     ]
-    zones = ["America/Sao_Paulo", "UTC", dt.timezone(dt.timedelta(hours=5, seconds=1))]
+    zones: list[str | dt.tzinfo] = [
+        "America/Sao_Paulo",
+        "UTC",
+        dt.timezone(dt.timedelta(hours=5, seconds=1)),
+    ]
     native_seen = text_seen = 0
     for zone in zones:
         with timezone.override(zone):
