@@ -114,6 +114,17 @@ class Related:
     only: frozenset[str]
 
 
+@dataclass(frozen=True)
+class Children:
+    """Rows of a reverse relation (``name``: its accessor) that a detail's serializer reads
+    as prefetched (``instance.<name>.all()``): the first ``limit`` in ``order`` (field names,
+    ``-`` for descending) — all that the serializer shows of them."""
+
+    name: str
+    order: tuple[str, ...]
+    limit: int
+
+
 @dataclass
 class FastResource:
     """A resource served here: its URL prefix (``/api/<prefix>/``), the viewset its URL
@@ -143,10 +154,19 @@ class FastResource:
     scope: str | None = None
     related: Related | None = None
     parent: str | None = None
+    #: A detail action (``/api/<outer>/<pk>/<action>/``, prefix ``"<outer>/<action>"``): the
+    #: row itself, answered here only without a query string; None for a list and a detail.
+    action: str | None = None
+    children: Children | None = None
+    #: The view records the read in the audit trail itself (``access_log_record``).
+    audited: bool = False
+    #: The view's own ``get_throttles`` adds throttles only for query parameters, which this
+    #: path never serves (an action's test holds it).
+    throttles_by_query: bool = False
 
     def path(self, parent_pk: int = 1) -> str:
-        """The list's URL path (with ``parent_pk`` for a nested resource)."""
-        if self.parent is None:
+        """The list's URL path (with ``parent_pk`` for a nested resource; an action's)."""
+        if self.parent is None and self.action is None:
             return f"/api/{self.prefix}/"
         outer, inner = self.prefix.split("/")
         return f"/api/{outer}/{parent_pk}/{inner}/"
@@ -238,8 +258,17 @@ class _Route:
         self.pk = column(resource.model, meta.pk.name)
         self.order_by = ", ".join(f"{column(resource.model, name)} ASC" for name in resource.order)
         self.permission = f"{meta.app_label}.view_{meta.model_name}"
-        list_view, self.list_headers = self._view(resource.path(), "list")
-        detail_view, self.detail_headers = self._view(f"{resource.path()}1/", "retrieve")
+        list_view: Any = None
+        self.list_headers: dict[str, str] = {}
+        if resource.action is None:
+            list_view, self.list_headers = self._view(resource.path(), "list")
+            detail_view, self.detail_headers = self._view(f"{resource.path()}1/", "retrieve")
+        else:
+            detail_view, self.detail_headers = self._view(resource.path(), resource.action)
+        self.children_sql = ""
+        self.children_columns: _Columns | None = None
+        if resource.children is not None:
+            self.children_sql, self.children_columns = _children_statement(resource)
         self.parent: str | None = None
         self.parent_exists = ""
         if resource.parent is not None:
@@ -254,7 +283,9 @@ class _Route:
         self.detail_native = native_representable(self.detail_serializer)
         audited = getattr(resource.view, "audited_actions", ())
         self.audit_list = issubclass(resource.view, AccessLoggedMixin) and "list" in audited
-        self.audit_retrieve = issubclass(resource.view, AccessLoggedMixin) and "retrieve" in audited
+        self.audit_retrieve = resource.audited or (
+            issubclass(resource.view, AccessLoggedMixin) and "retrieve" in audited
+        )
 
     def counted_source(self, where: str) -> str:
         """What the rows matching ``where`` are counted from: the table alone when the join
@@ -275,7 +306,7 @@ class _Route:
         actions = getattr(func, "actions", None) or {}
         if view_class is not self.resource.view or actions.get("get") != action:
             raise Unserved(f"{path} is not {self.resource.view.__name__}.{action}")
-        view_check(view_class)
+        view_check(view_class, self.resource)
         view = view_class(**getattr(func, "initkwargs", {}))
         view.action = action
         view.format_kwarg = None
@@ -289,9 +320,18 @@ class _Route:
         return view, headers
 
 
-def view_check(view_class: Any) -> None:
+def view_check(view_class: Any, resource: FastResource | None = None) -> None:
     """``Unserved`` unless the view authenticates, permits, throttles, paginates and filters
-    as this module does."""
+    as this module does (for ``resource``'s action: its own)."""
+    action = None if resource is None else resource.action
+    staff_permissions = getattr(view_class, "staff_permissions", None)
+    if action is not None and isinstance(staff_permissions, dict):
+        meta: Any = resource.model._meta  # type: ignore[union-attr]
+        # The action's own permissions: only the model's view permission, as checked here.
+        own = {action: (f"{meta.app_label}.view_{meta.model_name}",)}
+        staff_permissions = None if staff_permissions.get(action) == own[action] else own
+    reads = {"list", "retrieve"} if action is None else {action}
+    throttles_by_query = resource is not None and resource.throttles_by_query
     facts = {
         "authentication": list(view_class.authentication_classes)[:1]
         == [SnapshotJWTAuthentication],
@@ -302,10 +342,9 @@ def view_check(view_class: Any) -> None:
         "pagination": view_class.pagination_class is StandardPagination,
         "filter backends": list(view_class.filter_backends) == [FilterBackend],
         "renderer": list(view_class.renderer_classes)[:1] == [FastJSONRenderer],
-        "staff permissions": getattr(view_class, "staff_permissions", None) is None,
-        "staff-only reads": not {"list", "retrieve"}
-        & set(getattr(view_class, "staff_only_actions", ())),
-        "own get_throttles": "get_throttles" not in vars(view_class),
+        "staff permissions": staff_permissions is None,
+        "staff-only reads": not reads & set(getattr(view_class, "staff_only_actions", ())),
+        "own get_throttles": throttles_by_query or "get_throttles" not in vars(view_class),
     }
     wrong = [name for name, ok in facts.items() if not ok]
     if wrong:
@@ -347,9 +386,17 @@ class FastReads:
             del parts[3]
             parts[2] = f"{parts[2]}/{parts.pop(3)}"
         route = self.routes.get(parts[2])
-        if route is None or (route.parent is None) != (parent_pk is None):
+        if route is None:
             raise Unserved("path")
-        pk = parts[3] if len(parts) == 5 else None
+        pk: str | None
+        if route.resource.action is not None:  # /api/<outer>/<pk>/<action>/: the row itself
+            if parent_pk is None or len(parts) != 4:
+                raise Unserved("path")
+            pk, parent_pk = parent_pk, None
+        elif (route.parent is None) != (parent_pk is None):
+            raise Unserved("path")
+        else:
+            pk = parts[3] if len(parts) == 5 else None
         if pk is not None and not _PK.fullmatch(pk):
             raise Unserved("path")
         client_check(request)
@@ -487,8 +534,14 @@ class FastReads:
         where, params = _where(conditions)
         with prepared_cursor() as cursor:
             rows, _count = self._rows(route, where, params, "", cursor)
-        if len(rows) != 1:
-            raise Unserved("not found")
+            if len(rows) != 1:
+                raise Unserved("not found")
+            if route.children_columns is not None:
+                cursor.execute(route.children_sql, [rows[0].pk])
+                children = route.children_columns.load_many(
+                    cursor.fetchall(), connections["default"]
+                )
+                _as_prefetched(rows[0], route.resource.children.name, children)  # type: ignore[union-attr]
         if route.audit_retrieve:
             access_log_record(request=request, objects=rows, action=AccessAction.RETRIEVE)
         native = route.detail_native
@@ -622,6 +675,39 @@ def _load_shared(columns: _Columns, rows: list[tuple[Any, ...]], connection: Any
         return columns.load_many(rows, connection)
     instances = dict(zip(distinct, columns.load_many(distinct, connection), strict=True))
     return [instances[row] for row in rows]
+
+
+def _children_statement(resource: FastResource) -> tuple[str, _Columns]:
+    """The statement reading a row's ``Children`` (its one parameter: the row's key)."""
+    children: Any = resource.children
+    relation: Any = resource.model._meta.get_field(children.name)
+    model = relation.related_model
+    table = connections["default"].ops.quote_name(model._meta.db_table)
+    loaded = _Columns.of(model, table)
+    order = ", ".join(
+        f"{column(model, name.lstrip('-'))} {'DESC' if name.startswith('-') else 'ASC'}"
+        for name in children.order
+    )
+    # Identifiers from the models' meta, the limit a number of the declaration.
+    sql = (
+        f"SELECT {', '.join(loaded.sql)} FROM {table} "  # noqa: S608
+        f"WHERE {column(model, relation.field.name)} = %s ORDER BY {order} "
+        f"LIMIT {int(children.limit)}"
+    )
+    return sql, loaded
+
+
+def _as_prefetched(instance: Any, name: str, rows: list[Any]) -> None:
+    """``rows`` left on ``instance`` as ``prefetch_related(name)`` leaves them (Django's own
+    steps): ``instance.<name>.all()`` reads them without a query, and each row's relation
+    back is ``instance``."""
+    manager = getattr(instance, name)
+    for row in rows:
+        manager.field.set_cached_value(row, instance)
+    queryset = manager.get_queryset()
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    instance._prefetched_objects_cache = {name: queryset}
 
 
 def _page(size: int, offset: int) -> str:

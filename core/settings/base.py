@@ -236,6 +236,7 @@ FAST_READ_RESOURCES = [
     "professionals.fast_reads.SCHEDULE_EXCEPTIONS",
     "appointments.fast_reads.APPOINTMENTS",
     "appointments.fast_reads.PATIENTS",
+    "payments.fast_reads.PAYMENT_STATUS",
 ]
 # Cached JWT user snapshots live at most this long (core/api/token_user.py).
 AUTH_SNAPSHOT_SECONDS = env.int("AUTH_SNAPSHOT_SECONDS", default=60)
