@@ -239,6 +239,20 @@ def test_schedule_bodies_are_byte_identical(
             assert response.content == expected
 
 
+def ledger_row(appointment: Appointment, n: int) -> PaymentTransaction:
+    """The ``n``-th of varied ledger rows: every type and status, amounts null and not, errors
+    with awkward characters."""
+    return PaymentTransaction.objects.create(
+        appointment=appointment,
+        professional=appointment.professional,
+        transaction_type=list(TransactionType)[n % len(TransactionType)],
+        status=list(TransactionStatus)[n % len(TransactionStatus)],
+        amount=None if n % 2 else Decimal("150.00") - n,
+        asaas_payment_id=f"pay_{n}" if n % 3 else "",
+        error_message='falhou "já" — \u2028 ção' if n % 4 == 1 else "",
+    )
+
+
 def test_payment_status_and_booking_events_are_byte_identical(
     seeded: dict[str, Any], staff_user: Any
 ) -> None:
@@ -249,15 +263,7 @@ def test_payment_status_and_booking_events_are_byte_identical(
     appointments = list(Appointment.objects.order_by("pk")[:6])
     for index, appointment in enumerate(appointments):
         for n in range(index % 3 + (index == 0) * 22):  # the first has more than 20
-            PaymentTransaction.objects.create(
-                appointment=appointment,
-                professional=appointment.professional,
-                transaction_type=list(TransactionType)[n % len(TransactionType)],
-                status=list(TransactionStatus)[n % len(TransactionStatus)],
-                amount=None if n % 2 else Decimal("150.00") - n,
-                asaas_payment_id=f"pay_{n}" if n % 3 else "",
-                error_message='falhou "já" — \u2028 ção' if n % 4 == 1 else "",
-            )
+            ledger_row(appointment, n)
             BookingEvent.objects.create(
                 appointment=appointment,
                 source=BookingStatus.SCHEDULED,

@@ -5,7 +5,6 @@ the whole stack ``?refresh``, other parameters, other paths, others' rows and mi
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from django.utils import timezone
 from appointments.models import Appointment
 from core.api.fastread import FastReads, Unserved, view_check
 from core.models import AccessLog
-from core.tests.test_body_parity import seeded  # noqa: F401 - the fixture under data
+from core.tests.test_body_parity import ledger_row, seeded  # noqa: F401 - seeded: a fixture
 from core.tests.test_fast_read import (  # noqa: F401 - fixtures: the varied data, Redis
     _audit,
     _hits,
@@ -28,7 +27,7 @@ from core.tests.test_fast_read import (  # noqa: F401 - fixtures: the varied dat
     outcome,
 )
 from payments.fast_reads import PAYMENT_STATUS
-from payments.models import PaymentTransaction, TransactionStatus, TransactionType
+from payments.models import PaymentTransaction
 from payments.views import AppointmentPaymentViewSet
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.redis]
@@ -38,15 +37,7 @@ def _ledger(appointment: Appointment, rows: int) -> None:
     """``rows`` ledger rows, several sharing a ``created_at`` (the id breaks the tie)."""
     base = timezone.now() - dt.timedelta(days=1)
     for n in range(rows):
-        row = PaymentTransaction.objects.create(
-            appointment=appointment,
-            professional=appointment.professional,
-            transaction_type=list(TransactionType)[n % len(TransactionType)],
-            status=list(TransactionStatus)[n % len(TransactionStatus)],
-            amount=None if n % 2 else Decimal("150.00") - n,
-            asaas_payment_id=f"pay_{n}" if n % 3 else "",
-            error_message='falhou "já" — \u2028 ção' if n % 4 == 1 else "",
-        )
+        row = ledger_row(appointment, n)
         PaymentTransaction.objects.filter(pk=row.pk).update(
             created_at=base + dt.timedelta(minutes=n // 3)
         )
