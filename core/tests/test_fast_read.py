@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,7 +19,6 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from appointments.fast_reads import APPOINTMENTS
 from appointments.models import Appointment, Patient
-from conftest import redis_cache_use
 from core.api import fastread, pagination
 from core.api.throttling import UserRateThrottle, window_key
 from core.db import PREPARE_THRESHOLD
@@ -38,13 +36,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.redis]
 
 
 @pytest.fixture(autouse=True)
-def _redis_cache(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The production cache (the fast path counts the throttle in Redis; without
-    ``get_many_and_hit`` every request takes the whole stack). Through pytest-django's
-    ``settings``, like the tests' own changes, so they are undone in the right order."""
-    redis_cache_use(settings, monkeypatch, "fast-read-test")
-    yield
-    cache.clear()
+def _redis_cache(fast_path_cache: None) -> None:
+    """Every test of a module that imports this fixture runs on the production cache."""
 
 
 #: Differs per request by design.

@@ -4,7 +4,8 @@ serve (``core.api.outer``): the same answers as when the outer middleware wrappe
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pytest
 from django.conf import settings as django_settings
@@ -16,7 +17,6 @@ from core.observability.request_id import HEADER as REQUEST_ID
 from core.settings import base
 from core.tests.test_body_parity import seeded  # noqa: F401 - the varied data, as a fixture
 from core.tests.test_fast_read import (  # noqa: F401 - fixtures
-    _redis_cache,
     assert_same,
     bearer,
     both,
@@ -25,6 +25,20 @@ from core.tests.test_fast_read import (  # noqa: F401 - fixtures
 )
 
 INNER = ["django.contrib.sessions.middleware.SessionMiddleware"]
+Test = TypeVar("Test", bound=Callable[..., None])
+
+
+def served(test: Test) -> Test:
+    """A test of answers the fast paths serve: PostgreSQL, Redis and the production cache
+    (the checks of the middleware list above need none of them)."""
+    for mark in (
+        pytest.mark.django_db,
+        pytest.mark.postgres,
+        pytest.mark.redis,
+        pytest.mark.usefixtures("fast_path_cache"),
+    ):
+        test = mark(test)
+    return test
 
 
 def test_the_settings_put_the_fast_paths_first_and_stand_in_for_all_the_outer() -> None:
@@ -55,7 +69,7 @@ def test_fewer_outer_middleware_fewer_stood_in_for() -> None:
     assert stand_in_check([*FAST, *INNER], FAST[0]) == ()
 
 
-@pytest.mark.django_db
+@served
 def test_refused_it_serves_nothing(
     data: dict[str, Any],  # noqa: F811
     settings: Any,
@@ -70,7 +84,7 @@ def test_refused_it_serves_nothing(
     assert "fast paths off" in caplog.text
 
 
-@pytest.mark.django_db
+@served
 def test_the_clients_request_id_is_returned_and_logged(
     data: dict[str, Any],  # noqa: F811
 ) -> None:
@@ -82,7 +96,7 @@ def test_the_clients_request_id_is_returned_and_logged(
     assert fast.wsgi_request.request_id == "trace-123.abc"
 
 
-@pytest.mark.django_db
+@served
 def test_a_request_passed_on_keeps_the_id_it_was_given(
     data: dict[str, Any],  # noqa: F811
 ) -> None:
@@ -94,7 +108,7 @@ def test_a_request_passed_on_keeps_the_id_it_was_given(
     assert response[REQUEST_ID] == response.wsgi_request.request_id  # type: ignore[attr-defined]
 
 
-@pytest.mark.django_db
+@served
 def test_an_https_redirect_is_the_whole_stacks(
     data: dict[str, Any],  # noqa: F811
     settings: Any,
@@ -106,7 +120,7 @@ def test_an_https_redirect_is_the_whole_stacks(
     assert_same(fast, whole)
 
 
-@pytest.mark.django_db
+@served
 @pytest.mark.parametrize("path", ["/api/professionals/", "/api/appointments/"])
 def test_over_https_the_security_headers_are_the_whole_stacks(
     data: dict[str, Any],  # noqa: F811
@@ -157,7 +171,7 @@ def test_each_present_middleware_turns_on_its_own_work() -> None:
     assert full.cors is not None
 
 
-@pytest.mark.django_db
+@served
 @pytest.mark.parametrize(
     ("regex", "origin", "varies"),
     [
