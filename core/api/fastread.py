@@ -2,9 +2,10 @@
 SQL compiler: the same checks, the same SQL, the same bytes, several times cheaper.
 
 A ``GET`` of a list or a detail of a resource declared in ``FAST_READ_RESOURCES`` (the
-professionals, their working hours and exceptions, appointments and patients) with a bearer
-token and the query parameters the resource's ``FastResource`` knows is answered here, in
-``FastReadMiddleware``:
+professionals, their working hours and exceptions, appointments and patients) — or of a
+detail action without a query string (an appointment's payment state, with its latest ledger
+rows: ``FastResource.action``, ``Children``) — with a bearer token and the query parameters
+the resource's ``FastResource`` knows is answered here, in ``FastReadMiddleware``:
 
 * the token is checked as ``SnapshotJWTAuthentication`` checks it (signature, expiry, the
   user's cached snapshot: active, password digest — revocation — and permissions), and the
