@@ -10,7 +10,7 @@ import datetime as dt
 from django import forms
 
 from core.api.fastread import Condition, FastResource, Related, Unserved, search_condition
-from core.db import column
+from core.db import BIGINT_MAX, column
 from core.documents import only_digits
 
 from .filters import DateOrDateTimeField, day_bounds
@@ -19,7 +19,6 @@ from .selectors import PROFESSIONAL_SUMMARY_FIELDS
 from .serializers import AppointmentSerializer, PatientListSerializer, PatientSerializer
 from .views import AppointmentViewSet, PatientViewSet
 
-_ID_MAX = 2**63 - 1
 _date_field = DateOrDateTimeField(required=False)
 
 
@@ -56,7 +55,7 @@ def _until(value: str) -> list[Condition]:
 
 
 def _professional(value: str) -> list[Condition]:
-    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= _ID_MAX:
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= BIGINT_MAX:
         raise Unserved("professional")
     return [(f"{column(Appointment, 'professional')} = %s", [int(value)])]
 

@@ -16,6 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from core.api.filtering import RequestedFilterSet
+from core.db import BIGINT_MAX
 from core.documents import only_digits
 
 from .models import Appointment, BookingStatus, Patient
@@ -80,7 +81,7 @@ class IdFilter(django_filters.NumberFilter):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
+        kwargs.setdefault("max_value", BIGINT_MAX)
         super().__init__(*args, **kwargs)
 
 

@@ -203,6 +203,11 @@ def prepared_cursor(alias: str = DEFAULT_DB_ALIAS) -> Iterator[Any]:
         yield wrapped
 
 
+#: The largest key of a ``bigint`` primary key (a larger number names no row; SQLite could not
+#: even bind it).
+BIGINT_MAX = 2**63 - 1
+
+
 def column(model: type[Model], name: str) -> str:
     """``"table"."column"`` of the model's field ``name`` (a relation: its ``_id`` column),
     for SQL written by hand (the fast reads, the schedule statement)."""

@@ -7,11 +7,9 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 
-from core.db import row_exists_statement
+from core.db import BIGINT_MAX, row_exists_statement
 
 from .models import Professional
-
-BIGINT_MAX = 2**63 - 1
 
 
 def professional_list_for(*, user: Any) -> QuerySet[Professional]:

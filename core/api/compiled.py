@@ -25,6 +25,7 @@ import contextvars
 import datetime as dt
 import decimal
 import keyword
+import weakref
 import zoneinfo
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, cast
@@ -148,7 +149,8 @@ def datetime_iso(field: serializers.DateTimeField, *, native: bool = False) -> E
 
 #: The ``emit_native`` functions of ``datetime_iso``: ``representer_of`` writes their test of
 #: ``_orjson_writes`` inline, with the zone read once per instance (see ``_step_source``).
-_NATIVE_DATETIMES: set[Emit] = set()
+#: Weak: a function no plan holds any more is not kept for it.
+_NATIVE_DATETIMES: weakref.WeakSet[Emit] = weakref.WeakSet()
 
 
 #: Distinct values remembered per decimal field (money repeats: 150.00, 22.50, 0.00...).

@@ -327,10 +327,10 @@ def view_check(view_class: Any, resource: FastResource | None = None) -> None:
     action = None if resource is None else resource.action
     staff_permissions = getattr(view_class, "staff_permissions", None)
     if action is not None and isinstance(staff_permissions, dict):
+        # An action may name its own: only the model's view permission, as checked here.
         meta: Any = resource.model._meta  # type: ignore[union-attr]
-        # The action's own permissions: only the model's view permission, as checked here.
-        own = {action: (f"{meta.app_label}.view_{meta.model_name}",)}
-        staff_permissions = None if staff_permissions.get(action) == own[action] else own
+        viewing = (f"{meta.app_label}.view_{meta.model_name}",)
+        staff_permissions = None if staff_permissions.get(action) == viewing else staff_permissions
     reads = {"list", "retrieve"} if action is None else {action}
     throttles_by_query = resource is not None and resource.throttles_by_query
     facts = {

@@ -13,6 +13,8 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
+from core.db import BIGINT_MAX
+
 DetailErrorSerializer = inline_serializer(
     name="DetailError",
     fields={"detail": serializers.CharField()},
@@ -65,7 +67,7 @@ PROTECTED = OpenApiResponse(
 READ_ERRORS = {404: NOT_FOUND}
 
 #: An id in a query string (bounded like the database's bigint).
-ID_PARAMETER = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+ID_PARAMETER = {"type": "integer", "minimum": 1, "maximum": BIGINT_MAX}
 #: A day (AAAA-MM-DD) or an ISO 8601 instant between the years 1900 and 2200, as the date
 #: filters accept it (day numbers up to 28 in the pattern: every month has them).
 DATE_OR_DATETIME_PARAMETER = {
