@@ -304,18 +304,27 @@ access_log_buffer = AccessLogBuffer()
 atexit.register(access_log_buffer.stop)
 
 
-def access_log_record(*, request: HttpRequest, objects: Iterable[models.Model], action: str) -> int:
-    """Record that ``request.user`` read ``objects``: buffered (see the module's docstring) or,
-    with ``AUDIT_BUFFER_SECONDS = 0``, one INSERT now whatever their number."""
+def access_log_record(
+    *,
+    request: HttpRequest,
+    objects: Iterable[models.Model],
+    action: str,
+    actor: tuple[Any, str] | None = None,
+) -> int:
+    """Record that ``request.user`` — or ``actor`` (its id and username) when given — read
+    ``objects``: buffered (see the module's docstring) or, with ``AUDIT_BUFFER_SECONDS = 0``,
+    one INSERT now whatever their number."""
     rows = list(objects)
     if not rows:
         return 0
-    user = getattr(request, "user", None)
-    authenticated = bool(user is not None and user.is_authenticated)
+    if actor is None:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            actor = (user.pk, user.get_username())
     content_type = ContentType.objects.get_for_model(type(rows[0]))
     common: dict[str, Any] = {
-        "actor_id": user.pk if authenticated and user is not None else None,
-        "actor_username": user.get_username() if authenticated and user is not None else "",
+        "actor_id": None if actor is None else actor[0],
+        "actor_username": "" if actor is None else actor[1],
         "action": action,
         "content_type_id": content_type.pk,
         "ip_address": client_ip(request),

@@ -39,6 +39,7 @@ over varied data, and ``FAST_READS=false`` turns the path off. See docs/DESEMPEN
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 import re
@@ -53,6 +54,7 @@ from django.db import DatabaseError, connections
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
+from django.utils.functional import SimpleLazyObject
 from django.utils.module_loading import import_string
 from rest_framework.exceptions import APIException
 from rest_framework.permissions import IsAuthenticated
@@ -80,6 +82,7 @@ from .throttling import (
 from .token_user import (
     EPOCH_KEY,
     SNAPSHOT_KEY,
+    SnapshotCaller,
     SnapshotJWTAuthentication,
     snapshot_current,
     snapshot_refusal,
@@ -412,17 +415,17 @@ class FastReads:
         self, request: HttpRequest, route: _Route, pk: str | None, parent_pk: str | None
     ) -> HttpResponse:
         conditions, apart = self._conditions(route, request) if pk is None else ([], False)
-        user = self._authenticate(request, route)
+        caller = self._authenticate(request, route)
         if parent_pk is not None:
             conditions.append((f"{route.parent} = %s", [int(parent_pk)]))
         if pk is not None:
             conditions.append((f"{route.pk} = %s", [int(pk)]))
-        if not user.is_staff:
+        if not caller.is_staff:
             scope = route.resource.scope
             if scope is None:
                 raise Unserved("scope")
             conditions.append(
-                (f"{column(route.resource.model, scope)} = %s", [user.professional.pk])
+                (f"{column(route.resource.model, scope)} = %s", [caller.professional_id])
             )
         if pk is None:
             parent = None if parent_pk is None else int(parent_pk)
@@ -454,7 +457,7 @@ class FastReads:
 
     # --- who ----------------------------------------------------------------------------------
 
-    def _authenticate(self, request: HttpRequest, route: _Route) -> Any:
+    def _authenticate(self, request: HttpRequest, route: _Route) -> SnapshotCaller:
         header = self.auth.get_header(request)  # type: ignore[arg-type]
         if header is None:
             raise Unserved("no token")
@@ -486,14 +489,17 @@ class FastReads:
         throttle: Any = UserRateThrottle()
         if count > throttle.num_requests:
             raise Unserved("throttled")
-        user = user_from_snapshot(snapshot)
-        if user.is_staff:
-            if not user.has_perm(route.permission):
+        caller = SnapshotCaller.of(snapshot)
+        if caller.is_staff:
+            if not caller.has_perm(route.permission):
                 raise Unserved("permission")
-        elif getattr(user, "professional", None) is None:
+        elif caller.professional_id is None:
             raise Unserved("permission")
-        request.user = user
-        return user
+        # The user instance only if something asks for it: the checks, the scope and the
+        # audit record read the caller.
+        request.user = SimpleLazyObject(functools.partial(user_from_snapshot, snapshot))  # type: ignore[assignment]
+        request.fast_read_caller = caller  # type: ignore[attr-defined]
+        return caller
 
     # --- answers ------------------------------------------------------------------------------
 
@@ -544,7 +550,9 @@ class FastReads:
                 )
                 _as_prefetched(rows[0], route.resource.children.name, children)  # type: ignore[union-attr]
         if route.audit_retrieve:
-            access_log_record(request=request, objects=rows, action=AccessAction.RETRIEVE)
+            access_log_record(
+                request=request, objects=rows, action=AccessAction.RETRIEVE, actor=_actor(request)
+            )
         native = route.detail_native
         [data] = represent_many(route.detail_serializer, rows, native=native)
         return self._respond(data, route.detail_headers, native=native)
@@ -617,7 +625,7 @@ class FastReads:
     def _parent_check(self, request: HttpRequest, route: _Route, parent: int, cursor: Any) -> None:
         """``Unserved`` unless a nested list without rows is staff's empty page of a parent row
         that exists (else no such row, or not the user's: the whole stack's 404)."""
-        if not request.user.is_staff:
+        if not request.fast_read_caller.is_staff:  # type: ignore[attr-defined]
             raise Unserved("no rows")
         cursor.execute(route.parent_exists, [parent])
         if cursor.fetchone() is None:
@@ -636,7 +644,9 @@ class FastReads:
         """The page's answer (``rows``: read with one more than ``size``), audited."""
         rows = rows[:size]
         if route.audit_list and rows:
-            access_log_record(request=request, objects=rows, action=AccessAction.LIST)
+            access_log_record(
+                request=request, objects=rows, action=AccessAction.LIST, actor=_actor(request)
+            )
         url = request.build_absolute_uri()
         previous = None
         if number > 1:
@@ -664,6 +674,12 @@ class FastReads:
             response[name] = value
         response["Content-Length"] = str(len(body))
         return response
+
+
+def _actor(request: HttpRequest) -> tuple[Any, str]:
+    """The audit record's actor: the caller ``_authenticate`` found."""
+    caller: SnapshotCaller = request.fast_read_caller  # type: ignore[attr-defined]
+    return caller.pk, caller.username
 
 
 def _load_shared(columns: _Columns, rows: list[tuple[Any, ...]], connection: Any) -> list[Any]:

@@ -25,6 +25,7 @@ cache degrades to misses, ``core.degraded``).
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -108,6 +109,37 @@ def user_from_snapshot(snapshot: dict[str, Any]) -> Any:
         field.set_cached_value(user, professional)
         professional_model._meta.get_field("user").set_cached_value(professional, user)
     return user
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotCaller:
+    """Who a snapshot says the caller is: what the fast reads check and audit, without the
+    user instance ``user_from_snapshot`` builds (a tenth of a fast detail's CPU)."""
+
+    pk: Any
+    username: str
+    is_staff: bool
+    #: ``User.has_perm`` of the snapshot's user (the default backend, its cache filled).
+    active_superuser: bool
+    perms: frozenset[str]
+    professional_id: Any
+
+    @classmethod
+    def of(cls, snapshot: dict[str, Any]) -> SnapshotCaller:
+        user = snapshot["user"]
+        professional = snapshot["professional"]
+        return cls(
+            pk=user["id"],
+            username=user[get_user_model().USERNAME_FIELD],
+            is_staff=user["is_staff"],
+            active_superuser=user["is_active"] and user["is_superuser"],
+            perms=frozenset(snapshot["perms"]) if user["is_active"] else frozenset(),
+            professional_id=None if professional is None else professional["id"],
+        )
+
+    def has_perm(self, perm: str) -> bool:
+        """As ``user_from_snapshot(snapshot).has_perm(perm)`` answers with ``ModelBackend``."""
+        return self.active_superuser or perm in self.perms
 
 
 def user_snapshot_get(user_id: Any, *, request: Any = None) -> dict[str, Any] | None:

@@ -21,6 +21,7 @@ from appointments.fast_reads import APPOINTMENTS
 from appointments.models import Appointment, Patient
 from core.api import fastread, pagination
 from core.api.throttling import UserRateThrottle, window_key
+from core.api.token_user import user_from_snapshot
 from core.db import PREPARE_THRESHOLD
 from core.models import AccessLog
 from core.tests.access_fixtures import make_patient, make_user
@@ -361,6 +362,29 @@ def test_the_audit_trail_is_the_whole_stacks(data: dict[str, Any], path: str) ->
     assert served == _audit(path, authorization, fast=False)
     if path != "/api/professionals/":
         assert served  # the professionals' list is not audited (only their detail)
+
+
+def test_a_served_read_builds_no_user_instance(
+    data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checks, the scope and the audit record read the snapshot's caller; the user
+    instance is built only when something asks ``request.user``."""
+    built: list[Any] = []
+
+    def counted(snapshot: dict[str, Any]) -> Any:
+        built.append(snapshot)
+        return user_from_snapshot(snapshot)
+
+    monkeypatch.setattr(fastread, "user_from_snapshot", counted)
+    owner = data["owner"]
+    appointment = Appointment.objects.filter(professional__user=owner).first()
+    assert appointment is not None
+    path = f"/api/appointments/{appointment.pk}/"
+    response = Client().get(path, HTTP_AUTHORIZATION=bearer(owner))
+    assert (outcome(response), response.status_code, built) == ("served", 200, [])
+    user: Any = response.wsgi_request.user
+    assert (user.pk, user.is_authenticated, user.professional.user_id) == (owner.pk, True, owner.pk)
+    assert len(built) == 1
 
 
 def _hits(user: Any) -> int:

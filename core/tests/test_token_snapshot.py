@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from core.api.token_user import SnapshotCaller, user_from_snapshot, user_snapshot_build
 from core.operators import operator_group_ensure
 from core.tests.access_fixtures import make_user
 from core.tests.factories import ProfessionalFactory
@@ -60,19 +61,27 @@ def test_linking_a_login_to_a_professional_takes_effect_at_once() -> None:
     assert [row["id"] for row in response.json()["results"]] == [professional.pk]
 
 
-def test_a_remembered_token_is_still_refused_once_it_expires() -> None:
+def test_a_remembered_token_is_still_refused_once_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import datetime as dt
-    import time
+
+    from rest_framework_simplejwt import tokens
+    from rest_framework_simplejwt.utils import aware_utcnow
 
     from core.api import token_user
 
     token = RefreshToken.for_user(make_user("lembrado", is_staff=True)).access_token
-    token.set_exp(lifetime=dt.timedelta(seconds=1))
+    token.set_exp(lifetime=dt.timedelta(minutes=1))
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert client.get(PROTECTED).status_code == 200
     assert str(token).encode() in token_user._validated_tokens  # validated once, remembered
-    time.sleep(1.1)
+    # A minute and a second later (the clock every expiry check reads), not a sleep: a first
+    # request slower than a short lifetime made this test fail now and then.
+    later = aware_utcnow() + dt.timedelta(seconds=61)
+    monkeypatch.setattr(token_user, "aware_utcnow", lambda: later)
+    monkeypatch.setattr(tokens, "aware_utcnow", lambda: later)
     response = client.get(PROTECTED)
     assert response.status_code == 401
     assert set(response.json()) == {"detail"}
@@ -120,3 +129,41 @@ def test_loading_professionals_sends_no_post_init() -> None:
     from professionals.models import Professional
 
     assert not post_init.has_listeners(Professional)
+
+
+@pytest.mark.parametrize(
+    ("extra", "active"),
+    [
+        ({"is_staff": True}, True),
+        ({"is_staff": True}, False),
+        ({"is_staff": True, "is_superuser": True}, True),
+        ({"is_staff": True, "is_superuser": True}, False),
+        ({}, True),
+    ],
+)
+def test_the_snapshot_caller_answers_as_the_user_it_stands_for(
+    extra: dict[str, Any], active: bool
+) -> None:
+    user = make_user(f"quem{len(extra)}{active}", **extra)
+    if not active:
+        user.is_active = False
+        user.save()
+    professional = ProfessionalFactory.create(user=user) if not extra else None
+    snapshot = user_snapshot_build(user.pk, epoch=0)
+    assert snapshot is not None
+    caller = SnapshotCaller.of(snapshot)
+    built = user_from_snapshot(snapshot)
+    assert (caller.pk, caller.username, caller.is_staff) == (
+        built.pk,
+        built.get_username(),
+        built.is_staff,
+    )
+    assert caller.professional_id == (None if professional is None else professional.pk)
+    perms = [
+        "appointments.view_appointment",
+        "appointments.view_patient",
+        "auth.delete_user",
+        "x.y",
+    ]
+    assert [caller.has_perm(perm) for perm in perms] == [built.has_perm(perm) for perm in perms]
+    assert any(caller.has_perm(perm) for perm in perms) == (active and bool(extra))
