@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import pytest
 from django.conf import settings as django_settings
+from django.http import HttpResponse
 from django.test import Client
 
 from core.api import outer
@@ -196,3 +197,58 @@ def test_without_an_origin_cors_only_varies_on_it_where_it_is_enabled(
     assert ("origin" in fast["Vary"]) is varies
     assert "Access-Control-Allow-Origin" not in fast
     assert_same(fast, whole)
+
+
+def _answer(**headers: str) -> HttpResponse:
+    response = HttpResponse(b'{"id": 1}', content_type="application/json")
+    response["Vary"] = "Accept"
+    response["Content-Length"] = "9"
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+def _finished(stand_in: outer.OuterStandIn, request: Any, response: HttpResponse) -> list[Any]:
+    assert stand_in.begin(request) is None
+    stand_in.finish(request, response)
+    assert response[REQUEST_ID] == request.request_id
+    return [item for item in response.items() if item[0] != REQUEST_ID]
+
+
+@pytest.mark.parametrize("secure", [False, True])
+@pytest.mark.parametrize("path", ["/api/professionals/", "/api/professionals/7/", "/admin/x/"])
+def test_the_outer_headers_are_remembered_per_key_as_the_hooks_add_them(
+    settings: Any, rf: Any, secure: bool, path: str
+) -> None:
+    settings.SECURE_HSTS_SECONDS = 3600
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    stand_in = outer.OuterStandIn(OUTER)
+    scheme = {"HTTP_X_FORWARDED_PROTO": "https"} if secure else {}
+    first = _finished(stand_in, rf.get(path, **scheme), _answer())
+    assert len(stand_in._added) == 1
+    remembered = _finished(stand_in, rf.get(path, **scheme), _answer())
+    assert len(stand_in._added) == 1
+    fresh = stand_in._hooks(rf.get(path, **scheme), _answer()).items()
+    assert first == remembered == list(fresh)
+    assert ("Strict-Transport-Security" in dict(first)) is secure
+    assert (dict(first).get("Cache-Control") == "no-store") is path.startswith("/api/")
+    # Another scheme, or a header a hook leaves alone when set: another key, its own headers.
+    other = {} if secure else {"HTTP_X_FORWARDED_PROTO": "https"}
+    assert (
+        "Strict-Transport-Security" in dict(_finished(stand_in, rf.get(path, **other), _answer()))
+    ) is not secure
+    policy = {"Content-Security-Policy": "default-src 'none'"}
+    kept = dict(_finished(stand_in, rf.get(path, **scheme), _answer(**policy)))
+    assert kept["Content-Security-Policy"] == "default-src 'none'"
+    assert len(stand_in._added) == 3
+
+
+def test_answers_to_an_origin_run_the_hooks_every_time(settings: Any, rf: Any) -> None:
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com", "https://b.example.com"]
+    stand_in = outer.OuterStandIn(OUTER)
+    for origin in settings.CORS_ALLOWED_ORIGINS:
+        request = rf.get("/api/professionals/", HTTP_ORIGIN=origin)
+        assert (
+            dict(_finished(stand_in, request, _answer()))["access-control-allow-origin"] == origin
+        )
+    assert stand_in._added == {}
