@@ -37,7 +37,7 @@ from core.api.fastread import (
     outer_stand_in,
     served_or_passed_on,
 )
-from core.api.outer import FAST
+from core.api.outer import FAST, ServedResponse
 from core.api.renderers import FastJSONRenderer
 from core.api.throttling import ScopedRateThrottle, anonymous_window_of, prehit_store
 from core.exceptions import BusinessRuleError
@@ -108,7 +108,7 @@ class _Webhook:
 
     def _respond(self, data: dict[str, Any]) -> HttpResponse:
         body = self.renderer.render(data, "application/json", {})
-        response = HttpResponse(body, content_type="application/json")
+        response = ServedResponse(body, content_type="application/json")
         for name, value in self.headers.items():
             response[name] = value
         response["Content-Length"] = str(len(body))

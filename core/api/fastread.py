@@ -69,7 +69,7 @@ from core.models import AccessAction
 from . import pagination
 from .compiled import native_representable, represent_many
 from .filtering import FilterBackend
-from .outer import FAST, OuterStandIn, StandInRefused, stand_in_check
+from .outer import FAST, OuterStandIn, ServedResponse, StandInRefused, stand_in_check
 from .pagination import StandardPagination
 from .permissions import RolePermission
 from .renderers import FastJSONRenderer
@@ -669,7 +669,7 @@ class FastReads:
             body = self.renderer.render_native(data)
         else:
             body = self.renderer.render(data, "application/json", {})
-        response = HttpResponse(body, content_type="application/json")
+        response = ServedResponse(body, content_type="application/json")
         for name, value in headers.items():
             response[name] = value
         response["Content-Length"] = str(len(body))

@@ -4,11 +4,15 @@ serve (``core.api.outer``): the same answers as when the outer middleware wrappe
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.signals import request_finished
+from django.db import connections
 from django.http import HttpResponse
 from django.test import Client
 
@@ -252,3 +256,70 @@ def test_answers_to_an_origin_run_the_hooks_every_time(settings: Any, rf: Any) -
             dict(_finished(stand_in, request, _answer()))["access-control-allow-origin"] == origin
         )
     assert stand_in._added == {}
+
+
+@pytest.fixture
+def djangos_own_finishers() -> Iterator[None]:
+    """``request_finished`` with only Django's own receivers, as in production (the test
+    runner adds one of its own)."""
+    saved = list(request_finished.receivers)
+    request_finished.receivers[:] = [
+        receiver for receiver in saved if receiver[0] in outer.DJANGOS_OWN_FINISHERS
+    ]
+    request_finished.sender_receivers_cache.clear()
+    try:
+        yield
+    finally:
+        request_finished.receivers[:] = saved
+        request_finished.sender_receivers_cache.clear()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+@pytest.mark.usefixtures("djangos_own_finishers")
+def test_a_served_answer_closes_an_old_connection_without_the_signal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent: list[Any] = []
+    monkeypatch.setattr(request_finished, "send", lambda **kwargs: sent.append(kwargs))
+    closed: list[str] = []
+    response = outer.ServedResponse(b"{}")
+    response._resource_closers.append(lambda: closed.append("closer"))  # type: ignore[attr-defined]
+    connection = connections["default"]
+    connection.ensure_connection()
+    try:
+        connection.close_at = time.monotonic() - 1  # past CONN_MAX_AGE
+        response.close()
+        assert (closed, response.closed, connection.connection) == (["closer"], True, None)
+        connection.ensure_connection()
+        connection.close_at = time.monotonic() + 60  # young: kept
+        outer.ServedResponse(b"{}").close()
+        assert connection.connection is not None
+    finally:
+        connection.close()  # the next test's connection ages as CONN_MAX_AGE says
+    assert sent == []
+
+
+@pytest.mark.usefixtures("djangos_own_finishers")
+def test_another_receiver_or_a_closing_cache_gets_the_signal(settings: Any) -> None:
+    heard: list[Any] = []
+
+    def listener(sender: Any, **kwargs: Any) -> None:
+        heard.append(sender)
+
+    outer.ServedResponse(b"{}").close()
+    assert heard == []
+    request_finished.connect(listener)
+    try:
+        outer.ServedResponse(b"{}").close()
+    finally:
+        request_finished.disconnect(listener)
+    assert len(heard) == 1
+    assert outer.finished_quietly()
+    settings.CACHES = {"default": {"BACKEND": f"{__name__}.ClosingCache"}}
+    assert not outer.finished_quietly()
+
+
+class ClosingCache(LocMemCache):
+    def close(self, **kwargs: Any) -> None:
+        """A backend with something to close at the end of a request."""
