@@ -38,6 +38,7 @@ from corsheaders.middleware import CorsMiddleware
 from django.conf import settings
 from django.core.cache import caches, close_caches
 from django.core.cache.backends.base import BaseCache
+from django.core.handlers import base as handlers_base
 from django.core.signals import request_finished
 from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections
 from django.http import HttpRequest, HttpResponse
@@ -174,9 +175,11 @@ class OuterStandIn:
         return response
 
 
-#: ``request_finished``'s receivers when they are Django's own (their lookup keys).
+#: The lookup keys of Django's own receivers of ``request_finished``.
+CLOSE_OLD_CONNECTIONS = (id(close_old_connections), id(None))
+RESET_URLCONF = (id(handlers_base.reset_urlconf), id(None))
 DJANGOS_OWN_FINISHERS = frozenset(
-    {(id(close_old_connections), id(None)), (id(close_caches), id(None))}
+    {CLOSE_OLD_CONNECTIONS, RESET_URLCONF, (id(close_caches), id(None))}
 )
 #: ``settings.CACHES`` (by identity) → whether every cache's ``close`` is ``BaseCache``'s no-op.
 _closes_nothing: dict[int, bool] = {}
@@ -184,11 +187,14 @@ _closes_nothing: dict[int, bool] = {}
 
 def finished_quietly() -> bool:
     """Do what ``request_finished``'s receivers would do, without sending it, if they are
-    Django's own and there is one database: close the connection if it is past
-    ``CONN_MAX_AGE`` or unusable (``close_old_connections``); the caches' ``close`` is
-    a no-op for every configured backend (``close_caches``), Redis's included. False (nothing
-    done) otherwise: the caller sends the signal."""
-    if {key for key, *_rest in request_finished.receivers} - DJANGOS_OWN_FINISHERS:
+    Django's own (each one's work if it is connected: the test client disconnects
+    ``close_old_connections``) and there is one database: close the connection if it is
+    past ``CONN_MAX_AGE`` or unusable (``close_old_connections``), forget the thread's
+    URLconf (``reset_urlconf``); the caches' ``close`` is a no-op for every configured
+    backend (``close_caches``), Redis's included. False (nothing done) otherwise: the
+    caller sends the signal."""
+    connected = {key for key, *_rest in request_finished.receivers}
+    if connected - DJANGOS_OWN_FINISHERS:
         return False
     if len(settings.DATABASES) != 1:
         return False
@@ -199,7 +205,10 @@ def finished_quietly() -> bool:
         _closes_nothing[id(configured)] = quiet
     if not quiet:
         return False
-    connections[DEFAULT_DB_ALIAS].close_if_unusable_or_obsolete()
+    if CLOSE_OLD_CONNECTIONS in connected:
+        connections[DEFAULT_DB_ALIAS].close_if_unusable_or_obsolete()
+    if RESET_URLCONF in connected:
+        handlers_base.reset_urlconf(sender=None)
     return True
 
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.signals import request_finished
-from django.db import connections
+from django.db import close_old_connections, connections
 from django.http import HttpResponse
 from django.test import Client
+from django.urls import get_urlconf, set_urlconf
 
 from core.api import outer
 from core.api.outer import FAST, OUTER, StandInRefused, stand_in_check
@@ -258,25 +259,8 @@ def test_answers_to_an_origin_run_the_hooks_every_time(settings: Any, rf: Any) -
     assert stand_in._added == {}
 
 
-@pytest.fixture
-def djangos_own_finishers() -> Iterator[None]:
-    """``request_finished`` with only Django's own receivers, as in production (the test
-    runner adds one of its own)."""
-    saved = list(request_finished.receivers)
-    request_finished.receivers[:] = [
-        receiver for receiver in saved if receiver[0] in outer.DJANGOS_OWN_FINISHERS
-    ]
-    request_finished.sender_receivers_cache.clear()
-    try:
-        yield
-    finally:
-        request_finished.receivers[:] = saved
-        request_finished.sender_receivers_cache.clear()
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.postgres
-@pytest.mark.usefixtures("djangos_own_finishers")
 def test_a_served_answer_closes_an_old_connection_without_the_signal(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -293,20 +277,31 @@ def test_a_served_answer_closes_an_old_connection_without_the_signal(
         assert (closed, response.closed, connection.connection) == (["closer"], True, None)
         connection.ensure_connection()
         connection.close_at = time.monotonic() + 60  # young: kept
+        set_urlconf("core.urls")
         outer.ServedResponse(b"{}").close()
+        assert connection.connection is not None
+        assert get_urlconf() is None  # reset_urlconf's work
+        # Without close_old_connections (the test client disconnects it), none of its work.
+        request_finished.disconnect(close_old_connections)
+        try:
+            connection.close_at = time.monotonic() - 1
+            outer.ServedResponse(b"{}").close()
+        finally:
+            request_finished.connect(close_old_connections)
         assert connection.connection is not None
     finally:
         connection.close()  # the next test's connection ages as CONN_MAX_AGE says
     assert sent == []
 
 
-@pytest.mark.usefixtures("djangos_own_finishers")
 def test_another_receiver_or_a_closing_cache_gets_the_signal(settings: Any) -> None:
     heard: list[Any] = []
 
     def listener(sender: Any, **kwargs: Any) -> None:
         heard.append(sender)
 
+    # The receivers Django connects (as in production): the answer closes quietly.
+    assert outer.finished_quietly()
     outer.ServedResponse(b"{}").close()
     assert heard == []
     request_finished.connect(listener)
