@@ -21,6 +21,9 @@ Without an ``Origin``, what those hooks add to an answer depends on a few facts 
 request and on the headers already set (``OuterStandIn.finish_key``): it is computed once
 per such key and copied onto the next answers.
 
+A served answer is a ``ServedResponse``: closing it does the work of Django's own receivers
+of ``request_finished`` without dispatching the signal (``finished_quietly``).
+
 ``stand_in_check`` finds which of ``OUTER`` follow the fast paths (development and tests
 drop WhiteNoise; a stand-in does only the work of the ones present) and refuses a list where
 another middleware comes between them, or where they are out of ``OUTER``'s order (it would
@@ -181,8 +184,9 @@ RESET_URLCONF = (id(handlers_base.reset_urlconf), id(None))
 DJANGOS_OWN_FINISHERS = frozenset(
     {CLOSE_OLD_CONNECTIONS, RESET_URLCONF, (id(close_caches), id(None))}
 )
-#: ``settings.CACHES`` (by identity) → whether every cache's ``close`` is ``BaseCache``'s no-op.
-_closes_nothing: dict[int, bool] = {}
+#: The last ``settings.CACHES`` seen (held: compared by identity) and whether every cache's
+#: ``close`` is ``BaseCache``'s no-op.
+_closes_nothing: tuple[Any, bool] = (None, False)
 
 
 def finished_quietly() -> bool:
@@ -198,11 +202,12 @@ def finished_quietly() -> bool:
         return False
     if len(settings.DATABASES) != 1:
         return False
+    global _closes_nothing
     configured = settings.CACHES
-    quiet = _closes_nothing.get(id(configured))
-    if quiet is None:
+    seen, quiet = _closes_nothing
+    if seen is not configured:
         quiet = all(type(caches[alias]).close is BaseCache.close for alias in configured)
-        _closes_nothing[id(configured)] = quiet
+        _closes_nothing = (configured, quiet)
     if not quiet:
         return False
     if CLOSE_OLD_CONNECTIONS in connected:
