@@ -294,6 +294,7 @@ def test_a_served_answer_closes_an_old_connection_without_the_signal(
     assert sent == []
 
 
+@pytest.mark.django_db  # closing an answer looks at the connection, as every request's end does
 def test_another_receiver_or_a_closing_cache_gets_the_signal(settings: Any) -> None:
     heard: list[Any] = []
 
