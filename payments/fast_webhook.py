@@ -107,12 +107,7 @@ class _Webhook:
             raise Unserved("throttled")
 
     def _respond(self, data: dict[str, Any]) -> HttpResponse:
-        body = self.renderer.render(data, "application/json", {})
-        response = ServedResponse(body, content_type="application/json")
-        for name, value in self.headers.items():
-            response[name] = value
-        response["Content-Length"] = str(len(body))
-        return response
+        return ServedResponse.json(self.renderer.render(data, "application/json", {}), self.headers)
 
 
 class FastWebhookMiddleware:

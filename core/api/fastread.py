@@ -429,8 +429,8 @@ class FastReads:
             )
         if pk is None:
             parent = None if parent_pk is None else int(parent_pk)
-            return self._list(request, route, conditions, apart=apart, parent=parent)
-        return self._detail(request, route, conditions)
+            return self._list(request, route, caller, conditions, apart=apart, parent=parent)
+        return self._detail(request, route, caller, conditions)
 
     # --- query string -------------------------------------------------------------------------
 
@@ -498,7 +498,6 @@ class FastReads:
         # The user instance only if something asks for it: the checks, the scope and the
         # audit record read the caller.
         request.user = SimpleLazyObject(functools.partial(user_from_snapshot, snapshot))  # type: ignore[assignment]
-        request.fast_read_caller = caller  # type: ignore[attr-defined]
         return caller
 
     # --- answers ------------------------------------------------------------------------------
@@ -536,7 +535,11 @@ class FastReads:
         return loaded, counted
 
     def _detail(
-        self, request: HttpRequest, route: _Route, conditions: list[Condition]
+        self,
+        request: HttpRequest,
+        route: _Route,
+        caller: SnapshotCaller,
+        conditions: list[Condition],
     ) -> HttpResponse:
         where, params = _where(conditions)
         with prepared_cursor() as cursor:
@@ -551,7 +554,7 @@ class FastReads:
                 _as_prefetched(rows[0], route.resource.children.name, children)  # type: ignore[union-attr]
         if route.audit_retrieve:
             access_log_record(
-                request=request, objects=rows, action=AccessAction.RETRIEVE, actor=_actor(request)
+                request=request, objects=rows, action=AccessAction.RETRIEVE, actor=caller.actor
             )
         native = route.detail_native
         [data] = represent_many(route.detail_serializer, rows, native=native)
@@ -561,6 +564,7 @@ class FastReads:
         self,
         request: HttpRequest,
         route: _Route,
+        caller: SnapshotCaller,
         conditions: list[Condition],
         *,
         apart: bool,
@@ -582,7 +586,14 @@ class FastReads:
                 rows, _none = self._rows(route, where, params, _page(size + 1, bottom), cursor)
                 if rows:
                     return self._page_answer(
-                        request, route, rows, size, number, max(held, cap + 1), len(rows) > size
+                        request,
+                        route,
+                        caller,
+                        rows,
+                        size,
+                        number,
+                        max(held, cap + 1),
+                        len(rows) > size,
                     )
                 if number > 1:
                     raise Unserved("page")  # past the last page: the whole stack's 404
@@ -603,7 +614,7 @@ class FastReads:
                 if number > 1:
                     raise Unserved("page")
                 if parent is not None:
-                    self._parent_check(request, route, parent, cursor)
+                    self._parent_check(caller, route, parent, cursor)
                 count = 0
             estimated = count > cap
             if estimated:
@@ -620,12 +631,14 @@ class FastReads:
                 if number > pages:
                     raise Unserved("page")
                 more = number < pages
-        return self._page_answer(request, route, rows, size, number, count, more)
+        return self._page_answer(request, route, caller, rows, size, number, count, more)
 
-    def _parent_check(self, request: HttpRequest, route: _Route, parent: int, cursor: Any) -> None:
+    def _parent_check(
+        self, caller: SnapshotCaller, route: _Route, parent: int, cursor: Any
+    ) -> None:
         """``Unserved`` unless a nested list without rows is staff's empty page of a parent row
         that exists (else no such row, or not the user's: the whole stack's 404)."""
-        if not request.fast_read_caller.is_staff:  # type: ignore[attr-defined]
+        if not caller.is_staff:
             raise Unserved("no rows")
         cursor.execute(route.parent_exists, [parent])
         if cursor.fetchone() is None:
@@ -635,6 +648,7 @@ class FastReads:
         self,
         request: HttpRequest,
         route: _Route,
+        caller: SnapshotCaller,
         rows: list[Any],
         size: int,
         number: int,
@@ -645,7 +659,7 @@ class FastReads:
         rows = rows[:size]
         if route.audit_list and rows:
             access_log_record(
-                request=request, objects=rows, action=AccessAction.LIST, actor=_actor(request)
+                request=request, objects=rows, action=AccessAction.LIST, actor=caller.actor
             )
         url = request.build_absolute_uri()
         previous = None
@@ -669,17 +683,7 @@ class FastReads:
             body = self.renderer.render_native(data)
         else:
             body = self.renderer.render(data, "application/json", {})
-        response = ServedResponse(body, content_type="application/json")
-        for name, value in headers.items():
-            response[name] = value
-        response["Content-Length"] = str(len(body))
-        return response
-
-
-def _actor(request: HttpRequest) -> tuple[Any, str]:
-    """The audit record's actor: the caller ``_authenticate`` found."""
-    caller: SnapshotCaller = request.fast_read_caller  # type: ignore[attr-defined]
-    return caller.pk, caller.username
+        return ServedResponse.json(body, headers)
 
 
 def _load_shared(columns: _Columns, rows: list[tuple[Any, ...]], connection: Any) -> list[Any]:

@@ -137,6 +137,11 @@ class SnapshotCaller:
             professional_id=None if professional is None else professional["id"],
         )
 
+    @property
+    def actor(self) -> tuple[Any, str]:
+        """The audit record's actor (``access_log_record``): id and username."""
+        return self.pk, self.username
+
     def has_perm(self, perm: str) -> bool:
         """As ``user_from_snapshot(snapshot).has_perm(perm)`` answers with ``ModelBackend``."""
         return self.active_superuser or perm in self.perms
